@@ -34,7 +34,10 @@ def mnist_source():
     MNIST_SOURCE_DIR if set, else the shared copy beside the repository, else the
     tutorial's own cache (filled by the nbval run, which comes first).
     """
-    candidates = [os.environ.get("MNIST_SOURCE_DIR"), REPO.parent / "shared" / "data" / "mnist"]
+    candidates = [
+        os.environ.get("MNIST_SOURCE_DIR"),
+        REPO.parent / "shared" / "data" / "mnist",
+    ]
     candidates.append(REPO / "_data")
     for folder in filter(None, candidates):
         if all((Path(folder) / name).is_file() for name in MNIST_NAMES):

@@ -152,7 +152,9 @@ class Run:
 
     @property
     def message(self):
-        assert self.error is not None, f"expected an error; the output was:\n{self.output}"
+        assert (
+            self.error is not None
+        ), f"expected an error; the output was:\n{self.output}"
         return f"{self.error.ename}: {self.error.evalue}"
 
 
@@ -173,7 +175,9 @@ def run_data_cells(kernel, data_cells, cache, *base_urls):
         except CellExecutionError as raised:
             error = raised
         finally:
-            output += [o.get("text", "") for o in cell.outputs if o.output_type == "stream"]
+            output += [
+                o.get("text", "") for o in cell.outputs if o.output_type == "stream"
+            ]
         if error:
             break
     return Run("".join(output), error)
@@ -199,12 +203,16 @@ def is_original(path):
 
 @pytest.fixture(scope="module", autouse=True)
 def original_checksums(mnist_source):
-    ORIGINAL_SHA256.update({name: sha256_of(mnist_source / name) for name in MNIST_NAMES})
+    ORIGINAL_SHA256.update(
+        {name: sha256_of(mnist_source / name) for name in MNIST_NAMES}
+    )
 
 
 def assert_clean(cache):
     state = cache_state(cache)
-    assert "BAD" not in state.values(), f"a file in the cache fails its checksum: {state}"
+    assert (
+        "BAD" not in state.values()
+    ), f"a file in the cache fails its checksum: {state}"
 
 
 def assert_heals(kernel, data_cells, cache, mirror):
@@ -237,14 +245,19 @@ def test_everything_fine_downloads_all_four(kernel, data_cells, tmp_path, mirror
 def test_1_connection_refused(kernel, data_cells, tmp_path, mirror, refused_url):
     run = run_data_cells(kernel, data_cells, tmp_path, f"{refused_url}/")
     first_line = run.message.splitlines()[0]
-    assert first_line == "MnistDownloadError: Could not download train-images-idx3-ubyte.gz from any mirror."
+    assert (
+        first_line
+        == "MnistDownloadError: Could not download train-images-idx3-ubyte.gz from any mirror."
+    )
     assert f"{refused_url}/train-images-idx3-ubyte.gz: could not connect" in run.message
     assert_advice(run.message, tmp_path)
     assert_clean(tmp_path)
     assert_heals(kernel, data_cells, tmp_path, mirror)
 
 
-def test_2_server_that_never_answers_times_out(kernel, data_cells, tmp_path, mirror, silent_server):
+def test_2_server_that_never_answers_times_out(
+    kernel, data_cells, tmp_path, mirror, silent_server
+):
     run = run_data_cells(kernel, data_cells, tmp_path, f"{silent_server}/")
     assert "train-images-idx3-ubyte.gz from any mirror" in run.message
     assert f"no answer within {TIMEOUT_S} s" in run.message
@@ -255,11 +268,18 @@ def test_2_server_that_never_answers_times_out(kernel, data_cells, tmp_path, mir
 
 @pytest.mark.parametrize(
     "status, meaning",
-    [("403", "access refused"), ("404", "no file at this address"), ("500", "try again later")],
+    [
+        ("403", "access refused"),
+        ("404", "no file at this address"),
+        ("500", "try again later"),
+    ],
 )
 def test_3_http_errors(kernel, data_cells, tmp_path, mirror, status, meaning):
     run = run_data_cells(kernel, data_cells, tmp_path, f"{mirror}/{status}/")
-    assert f"{mirror}/{status}/train-images-idx3-ubyte.gz: the server answered HTTP {status}" in run.message
+    assert (
+        f"{mirror}/{status}/train-images-idx3-ubyte.gz: the server answered HTTP {status}"
+        in run.message
+    )
     assert meaning in run.message
     assert_advice(run.message, tmp_path)
     assert_clean(tmp_path)
@@ -322,7 +342,9 @@ def test_7_damaged_file_in_cache_while_offline(
 
 
 def test_8_first_mirror_fails_second_works(kernel, data_cells, tmp_path, mirror):
-    run = run_data_cells(kernel, data_cells, tmp_path, f"{mirror}/404/", f"{mirror}/ok/")
+    run = run_data_cells(
+        kernel, data_cells, tmp_path, f"{mirror}/404/", f"{mirror}/ok/"
+    )
     assert run.error is None, run.message
     assert run.output.count("(from mirror 2, after mirror 1 failed)") == 4
     assert "failed: the server answered HTTP 404" in run.output
@@ -335,7 +357,9 @@ def test_9_cache_folder_cannot_be_written(kernel, data_cells, tmp_path, mirror):
     cache = blocker / "_data"
     run = run_data_cells(kernel, data_cells, cache, f"{mirror}/ok/")
     first_line = run.message.splitlines()[0]
-    assert first_line.startswith("MnistDownloadError: Cannot save train-images-idx3-ubyte.gz")
+    assert first_line.startswith(
+        "MnistDownloadError: Cannot save train-images-idx3-ubyte.gz"
+    )
     assert f"the data folder {cache} cannot be written to" in run.message
     assert "MNIST_DATA_DIR" in run.message and "`data_dir`" in run.message
     assert blocker.read_text() == "a file where the cache folder should be"

@@ -19,7 +19,9 @@ def read_idx(notebook):
 
 
 def write_idx(path, header, data):
-    path.write_bytes(gzip.compress(b"".join(n.to_bytes(4, "big") for n in header) + data))
+    path.write_bytes(
+        gzip.compress(b"".join(n.to_bytes(4, "big") for n in header) + data)
+    )
     return path
 
 
@@ -40,18 +42,30 @@ def test_reads_the_real_files(read_idx, mnist_source):
     "header, data, expected_shape, complaint",
     [
         # a label file where images were expected: magic 0x801, one dimension
-        ([0x801, 24], bytes(24), (2, 3, 4), "magic number 0x00000801, expected 0x00000803"),
+        (
+            [0x801, 24],
+            bytes(24),
+            (2, 3, 4),
+            "magic number 0x00000801, expected 0x00000803",
+        ),
         # a float IDX file (type code 0x0D)
         ([0xD03, 2, 3, 4], bytes(96), (2, 3, 4), "magic number 0x00000d03"),
         # the right kind with the wrong count or image size
         ([0x803, 5, 3, 4], bytes(60), (2, 3, 4), "shape (5, 3, 4), expected (2, 3, 4)"),
-        ([0x803, 2, 8, 8], bytes(128), (2, 3, 4), "shape (2, 8, 8), expected (2, 3, 4)"),
+        (
+            [0x803, 2, 8, 8],
+            bytes(128),
+            (2, 3, 4),
+            "shape (2, 8, 8), expected (2, 3, 4)",
+        ),
         # a header that promises more data than the file has
         ([0x803, 2, 3, 4], bytes(20), (2, 3, 4), "20 data bytes, expected 24"),
         ([0x801, 3], bytes(4), (3,), "4 data bytes, expected 3"),
     ],
 )
-def test_refuses_a_mismatched_header(read_idx, tmp_path, header, data, expected_shape, complaint):
+def test_refuses_a_mismatched_header(
+    read_idx, tmp_path, header, data, expected_shape, complaint
+):
     path = write_idx(tmp_path / "odd-idx-ubyte.gz", header, data)
     with pytest.raises(ValueError, match=re.escape(complaint)) as raised:
         read_idx(path, expected_shape)
