@@ -66,7 +66,12 @@ def built_site(tmp_path_factory):
         text=True,
         timeout=600,
     )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    problems = [
+        line
+        for line in (result.stdout + result.stderr).splitlines()
+        if "WARNING" in line or "ERROR" in line or "Error" in line
+    ]
+    assert result.returncode == 0, "\n".join(problems) or result.stderr[-3000:]
     return output / "_build" / "html"
 
 
