@@ -1,7 +1,12 @@
 """Shared pieces of the test suite: paths, the real MNIST files, notebook cells."""
 
+import contextlib
+import gzip
 import hashlib
+import http.server
 import os
+import socket
+import threading
 from pathlib import Path
 
 import jupytext
@@ -22,6 +27,30 @@ def sha256_of(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def idx_gzip(header, data):
+    """Bytes of a gzip-compressed IDX file: big-endian 32-bit header, then data."""
+    return gzip.compress(b"".join(n.to_bytes(4, "big") for n in header) + data)
+
+
+def free_port():
+    """A port on 127.0.0.1 where nothing listens (right now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(handler_class):
+    """Run an HTTP server on 127.0.0.1 in a thread; yield its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="session")
 def notebook():
     return jupytext.read(NOTEBOOK)
@@ -37,8 +66,8 @@ def mnist_source():
     candidates = [
         os.environ.get("MNIST_SOURCE_DIR"),
         REPO.parent / "shared" / "data" / "mnist",
+        REPO / "_data",
     ]
-    candidates.append(REPO / "_data")
     for folder in filter(None, candidates):
         if all((Path(folder) / name).is_file() for name in MNIST_NAMES):
             return Path(folder)
@@ -46,3 +75,9 @@ def mnist_source():
         "The tests need the four MNIST .gz files: set MNIST_SOURCE_DIR to a folder "
         "that holds them, or run the notebook once so that _data/ has them."
     )
+
+
+@pytest.fixture(scope="session")
+def original_sha256(mnist_source):
+    """File name -> SHA-256 of the original MNIST files."""
+    return {name: sha256_of(mnist_source / name) for name in MNIST_NAMES}

@@ -8,16 +8,14 @@ the cache, and that a plain re-run heals once the fault is gone.
 """
 
 import copy
-import gzip
 import http.server
 import socket
-import threading
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import CONTENT, MNIST_NAMES, sha256_of
+from conftest import CONTENT, MNIST_NAMES, free_port, idx_gzip, serve, sha256_of
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -73,10 +71,6 @@ def make_handler(source, other_dataset):
     return FaultyMirror
 
 
-def idx_gzip(header, data):
-    return gzip.compress(b"".join(n.to_bytes(4, "big") for n in header) + data)
-
-
 @pytest.fixture(scope="module")
 def mirror(mnist_source):
     """Base URL of the faulty mirror; the fault goes after it: f'{mirror}/404/'."""
@@ -87,14 +81,8 @@ def mirror(mnist_source):
         "train-labels-idx1-ubyte.gz": idx_gzip([0x801, 3], bytes(3)),
         "t10k-labels-idx1-ubyte.gz": idx_gzip([0x801, 3], bytes(3)),
     }
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), make_handler(mnist_source, other)
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve(make_handler(mnist_source, other)) as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="module")
@@ -110,11 +98,7 @@ def silent_server():
 @pytest.fixture
 def refused_url():
     """An address where nothing listens."""
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return f"http://127.0.0.1:{port}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 # --------------------------------------------------------------------------
@@ -184,42 +168,56 @@ def run_data_cells(kernel, data_cells, cache, *base_urls):
     return Run("".join(output), error)
 
 
-def cache_state(cache):
+@pytest.fixture
+def run_cells(kernel, data_cells):
+    """run_cells(cache, *base_urls): the data cells as a reader would run them."""
+
+    def run(cache, *base_urls):
+        return run_data_cells(kernel, data_cells, cache, *base_urls)
+
+    return run
+
+
+def cache_state(cache, original_sha256):
     """File name -> 'ok' or 'BAD' for everything in the cache folder."""
     cache = Path(cache)
     if not cache.is_dir():
         return {}
     return {
-        path.name: ("ok" if path.name in MNIST_NAMES and is_original(path) else "BAD")
+        path.name: "ok" if sha256_of(path) == original_sha256.get(path.name) else "BAD"
         for path in cache.iterdir()
     }
 
 
-ORIGINAL_SHA256 = {}
+@pytest.fixture
+def assert_clean(original_sha256):
+    def check(cache):
+        state = cache_state(cache, original_sha256)
+        assert "BAD" not in state.values(), f"a file fails its checksum: {state}"
+
+    return check
 
 
-def is_original(path):
-    return sha256_of(path) == ORIGINAL_SHA256[path.name]
+@pytest.fixture
+def all_four_ok(original_sha256):
+    """Check that the cache holds exactly the four original files."""
+
+    def check(cache):
+        return cache_state(cache, original_sha256) == {n: "ok" for n in MNIST_NAMES}
+
+    return check
 
 
-@pytest.fixture(scope="module", autouse=True)
-def original_checksums(mnist_source):
-    ORIGINAL_SHA256.update(
-        {name: sha256_of(mnist_source / name) for name in MNIST_NAMES}
-    )
+@pytest.fixture
+def assert_heals(run_cells, mirror, all_four_ok):
+    """Once the fault is gone, a plain re-run succeeds with no clean-up."""
 
+    def check(cache):
+        healed = run_cells(cache, f"{mirror}/ok/")
+        assert healed.error is None, healed.message
+        assert all_four_ok(cache)
 
-def assert_clean(cache):
-    state = cache_state(cache)
-    assert (
-        "BAD" not in state.values()
-    ), f"a file in the cache fails its checksum: {state}"
-
-
-def assert_heals(kernel, data_cells, cache, mirror):
-    healed = run_data_cells(kernel, data_cells, cache, f"{mirror}/ok/")
-    assert healed.error is None, healed.message
-    assert cache_state(cache) == {name: "ok" for name in MNIST_NAMES}
+    return check
 
 
 def assert_advice(message, cache):
@@ -234,17 +232,19 @@ def assert_advice(message, cache):
 # --------------------------------------------------------------------------
 
 
-def test_everything_fine_downloads_all_four(kernel, data_cells, tmp_path, mirror):
-    run = run_data_cells(kernel, data_cells, tmp_path, f"{mirror}/ok/")
+def test_everything_fine_downloads_all_four(run_cells, tmp_path, mirror, all_four_ok):
+    run = run_cells(tmp_path, f"{mirror}/ok/")
     assert run.error is None, run.message
-    assert cache_state(tmp_path) == {name: "ok" for name in MNIST_NAMES}
+    assert all_four_ok(tmp_path)
     assert run.output.count("checksum OK") == 4
-    again = run_data_cells(kernel, data_cells, tmp_path, f"{mirror}/ok/")
+    again = run_cells(tmp_path, f"{mirror}/ok/")
     assert again.output.count("found in") == 4  # nothing downloaded twice
 
 
-def test_1_connection_refused(kernel, data_cells, tmp_path, mirror, refused_url):
-    run = run_data_cells(kernel, data_cells, tmp_path, f"{refused_url}/")
+def test_1_connection_refused(
+    run_cells, tmp_path, refused_url, assert_clean, assert_heals
+):
+    run = run_cells(tmp_path, f"{refused_url}/")
     first_line = run.message.splitlines()[0]
     assert (
         first_line
@@ -253,21 +253,21 @@ def test_1_connection_refused(kernel, data_cells, tmp_path, mirror, refused_url)
     assert f"{refused_url}/train-images-idx3-ubyte.gz: could not connect" in run.message
     assert_advice(run.message, tmp_path)
     assert_clean(tmp_path)
-    assert_heals(kernel, data_cells, tmp_path, mirror)
+    assert_heals(tmp_path)
 
 
 def test_2_server_that_never_answers_times_out(
-    kernel, data_cells, tmp_path, mirror, silent_server
+    run_cells, tmp_path, silent_server, assert_clean, assert_heals
 ):
     started = time.monotonic()
-    run = run_data_cells(kernel, data_cells, tmp_path, f"{silent_server}/")
+    run = run_cells(tmp_path, f"{silent_server}/")
     # The notebook's own timeout applies, not a library default (pooch's is 30 s).
     assert time.monotonic() - started < 6 * TIMEOUT_S
     assert "train-images-idx3-ubyte.gz from any mirror" in run.message
     assert f"no answer within {TIMEOUT_S} s" in run.message
     assert_advice(run.message, tmp_path)
     assert_clean(tmp_path)
-    assert_heals(kernel, data_cells, tmp_path, mirror)
+    assert_heals(tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -278,8 +278,10 @@ def test_2_server_that_never_answers_times_out(
         ("500", "try again later"),
     ],
 )
-def test_3_http_errors(kernel, data_cells, tmp_path, mirror, status, meaning):
-    run = run_data_cells(kernel, data_cells, tmp_path, f"{mirror}/{status}/")
+def test_3_http_errors(
+    run_cells, tmp_path, mirror, status, meaning, assert_clean, assert_heals
+):
+    run = run_cells(tmp_path, f"{mirror}/{status}/")
     assert (
         f"{mirror}/{status}/train-images-idx3-ubyte.gz: the server answered HTTP {status}"
         in run.message
@@ -287,79 +289,83 @@ def test_3_http_errors(kernel, data_cells, tmp_path, mirror, status, meaning):
     assert meaning in run.message
     assert_advice(run.message, tmp_path)
     assert_clean(tmp_path)
-    assert_heals(kernel, data_cells, tmp_path, mirror)
+    assert_heals(tmp_path)
 
 
-def test_4_html_page_with_status_200(kernel, data_cells, tmp_path, mirror):
-    run = run_data_cells(kernel, data_cells, tmp_path, f"{mirror}/html/")
+def test_4_html_page_with_status_200(
+    run_cells, tmp_path, mirror, assert_clean, assert_heals
+):
+    run = run_cells(tmp_path, f"{mirror}/html/")
     assert "the server sent an HTML page instead of the gzip file" in run.message
     assert_advice(run.message, tmp_path)
     assert_clean(tmp_path)
     assert list(tmp_path.iterdir()) == []  # not even a temporary file
-    assert_heals(kernel, data_cells, tmp_path, mirror)
+    assert_heals(tmp_path)
 
 
 @pytest.mark.parametrize("fault", ["truncated", "flipped", "cutoff"])
-def test_5_damaged_download(kernel, data_cells, tmp_path, mirror, fault):
-    run = run_data_cells(kernel, data_cells, tmp_path, f"{mirror}/{fault}/")
+def test_5_damaged_download(
+    run_cells, tmp_path, mirror, fault, assert_clean, assert_heals
+):
+    run = run_cells(tmp_path, f"{mirror}/{fault}/")
     assert "Could not download train-images-idx3-ubyte.gz" in run.message
     expected = "broke off" if fault == "cutoff" else "checksum does not match"
     assert expected in run.message
     assert_advice(run.message, tmp_path)
     assert_clean(tmp_path)
     assert list(tmp_path.iterdir()) == []
-    assert_heals(kernel, data_cells, tmp_path, mirror)
+    assert_heals(tmp_path)
 
 
-def test_6_right_names_wrong_content(kernel, data_cells, tmp_path, mirror):
-    run = run_data_cells(kernel, data_cells, tmp_path, f"{mirror}/otherdata/")
+def test_6_right_names_wrong_content(
+    run_cells, tmp_path, mirror, assert_clean, assert_heals
+):
+    run = run_cells(tmp_path, f"{mirror}/otherdata/")
     assert "checksum does not match" in run.message
     assert "different file with the same name" in run.message
     assert_clean(tmp_path)
-    assert_heals(kernel, data_cells, tmp_path, mirror)
+    assert_heals(tmp_path)
 
 
 @pytest.mark.parametrize("damage", ["truncated", "other data set"])
 def test_7_damaged_file_already_in_cache_heals(
-    kernel, data_cells, tmp_path, mirror, mnist_source, damage
+    run_cells, tmp_path, mirror, mnist_source, damage, all_four_ok
 ):
     name = "t10k-labels-idx1-ubyte.gz"
     real = (mnist_source / name).read_bytes()
     bad = real[:100] if damage == "truncated" else idx_gzip([0x801, 3], bytes(3))
     (tmp_path / name).write_bytes(bad)
-    run = run_data_cells(kernel, data_cells, tmp_path, f"{mirror}/ok/")
+    run = run_cells(tmp_path, f"{mirror}/ok/")
     assert run.error is None, run.message
     assert f"{name}: the copy in {tmp_path} did not match its checksum" in run.output
-    assert cache_state(tmp_path) == {n: "ok" for n in MNIST_NAMES}
+    assert all_four_ok(tmp_path)
 
 
 def test_7_damaged_file_in_cache_while_offline(
-    kernel, data_cells, tmp_path, mirror, mnist_source, refused_url
+    run_cells, tmp_path, mnist_source, refused_url, assert_clean, assert_heals
 ):
     for name in MNIST_NAMES:
         (tmp_path / name).write_bytes((mnist_source / name).read_bytes()[:1000])
-    run = run_data_cells(kernel, data_cells, tmp_path, f"{refused_url}/")
+    run = run_cells(tmp_path, f"{refused_url}/")
     assert "Could not download train-images-idx3-ubyte.gz" in run.message
     assert "did not match its checksum" in run.output
     assert_clean(tmp_path)  # the damaged copy is gone, not left to fool a later run
-    assert_heals(kernel, data_cells, tmp_path, mirror)
+    assert_heals(tmp_path)
 
 
-def test_8_first_mirror_fails_second_works(kernel, data_cells, tmp_path, mirror):
-    run = run_data_cells(
-        kernel, data_cells, tmp_path, f"{mirror}/404/", f"{mirror}/ok/"
-    )
+def test_8_first_mirror_fails_second_works(run_cells, tmp_path, mirror, all_four_ok):
+    run = run_cells(tmp_path, f"{mirror}/404/", f"{mirror}/ok/")
     assert run.error is None, run.message
     assert run.output.count("(from mirror 2, after mirror 1 failed)") == 4
     assert "failed: the server answered HTTP 404" in run.output
-    assert cache_state(tmp_path) == {name: "ok" for name in MNIST_NAMES}
+    assert all_four_ok(tmp_path)
 
 
-def test_9_cache_folder_cannot_be_written(kernel, data_cells, tmp_path, mirror):
+def test_9_cache_folder_cannot_be_written(run_cells, tmp_path, mirror, assert_heals):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be")
     cache = blocker / "_data"
-    run = run_data_cells(kernel, data_cells, cache, f"{mirror}/ok/")
+    run = run_cells(cache, f"{mirror}/ok/")
     first_line = run.message.splitlines()[0]
     assert first_line.startswith(
         "MnistDownloadError: Cannot save train-images-idx3-ubyte.gz"
@@ -368,4 +374,4 @@ def test_9_cache_folder_cannot_be_written(kernel, data_cells, tmp_path, mirror):
     assert "MNIST_DATA_DIR" in run.message and "`data_dir`" in run.message
     assert blocker.read_text() == "a file where the cache folder should be"
     blocker.unlink()
-    assert_heals(kernel, data_cells, cache, mirror)
+    assert_heals(cache)

@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import MNIST_NAMES
+from conftest import MNIST_NAMES, idx_gzip
 
 
 @pytest.fixture(scope="module")
@@ -19,9 +19,7 @@ def read_idx(notebook):
 
 
 def write_idx(path, header, data):
-    path.write_bytes(
-        gzip.compress(b"".join(n.to_bytes(4, "big") for n in header) + data)
-    )
+    path.write_bytes(idx_gzip(header, data))
     return path
 
 

@@ -4,7 +4,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ import uuid
 import jupytext
 import pytest
 import requests
-from conftest import CONTENT, NOTEBOOK, REPO
+from conftest import CONTENT, NOTEBOOK, REPO, free_port
 
 websocket = pytest.importorskip("websocket")
 NAME = NOTEBOOK.name
@@ -25,9 +24,7 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
     shutil.copy(NOTEBOOK, root / NAME)
     shutil.copy(CONTENT / "jupytext.toml", root / "jupytext.toml")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     token = secrets.token_hex(16)
     env = dict(os.environ, JUPYTER_CONFIG_PATH=str(REPO / ".jupyter"))
     process = subprocess.Popen(

@@ -1,16 +1,14 @@
 """Build the book strictly and look at the page in a real headless Chromium."""
 
-import functools
 import http.server
 import os
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, serve
 
 PAGE = "content/tutorial-deep-learning-on-mnist.html"
 ARTIFACTS = REPO / "test-artifacts"
@@ -78,15 +76,14 @@ def built_site(tmp_path_factory):
 @pytest.fixture(scope="module")
 def page_url(built_site):
     class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(built_site), **kwargs)
+
         def log_message(self, *args):
             pass
 
-    handler = functools.partial(QuietHandler, directory=str(built_site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/{PAGE}"
-    server.shutdown()
-    server.server_close()
+    with serve(QuietHandler) as base_url:
+        yield f"{base_url}/{PAGE}"
 
 
 @pytest.fixture(scope="module")
