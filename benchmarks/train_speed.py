@@ -78,6 +78,7 @@ def run_numpy(nb, data, args):
         )
 
     params = nb["init_network"](rng, args.hidden)
+    options = {"epochs": args.epochs} if args.epochs else {}
     nb["train_network"](
         params,
         x_fit,
@@ -85,10 +86,10 @@ def run_numpy(nb, data, args):
         x_val,
         y_val,
         rng,
-        epochs=args.epochs,
         batch_size=args.batch_size,
         after_epoch=record,
         show_progress=False,
+        **options,
     )
     return curve
 
@@ -125,9 +126,14 @@ def main():
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--hidden", type=int, default=512)
     parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--epochs", type=int, help="default: the notebook's")
     parser.add_argument("--sklearn-epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--raw-pixels",
+        action="store_true",
+        help="feed both models pixels in [0, 1] instead of standardised ones",
+    )
     args = parser.parse_args()
 
     data_dir = args.data_dir or Path(os.environ.get("MNIST_SOURCE_DIR", REPO / "_data"))
@@ -140,7 +146,13 @@ def main():
     x_train, y_train, x_test, y_test = load_mnist(nb, data_dir)
     order = np.random.default_rng(args.seed).permutation(len(x_train))
     val, fit = order[:5_000], order[5_000:]
-    data = (x_train[fit], y_train[fit], x_train[val], y_train[val], x_test, y_test)
+    x_fit, x_val = x_train[fit], x_train[val]
+    if not args.raw_pixels:  # as the notebook does, for both models
+        statistics = nb["pixel_statistics"](x_fit)
+        x_fit, x_val, x_test = (
+            nb["standardise"](images, *statistics) for images in (x_fit, x_val, x_test)
+        )
+    data = (x_fit, y_train[fit], x_val, y_train[val], x_test, y_test)
 
     peak = matmul_peak_gflops()
     print(f"float32 matmul peak: {peak:.1f} GFLOP/s on {os.cpu_count()} cores")
