@@ -5,31 +5,23 @@ a given test accuracy.
     python benchmarks/train_speed.py            (or: tox -e bench)
 
 The model code is taken from the notebook itself (the cells tagged `model-code`
-and `read_idx`), so this measures exactly what readers run. The MNIST files are
+and `data-code`), so this measures exactly what readers run. The MNIST files are
 read from _data/ (run the notebook once first) or from MNIST_SOURCE_DIR. The last
 line printed is the summary, one key=value per figure.
 """
 
 import argparse
 import os
+import sys
 import time
 import warnings
 from pathlib import Path
 
-import jupytext
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-NOTEBOOK = REPO / "content" / "tutorial-deep-learning-on-mnist.md"
-
-
-def notebook_functions():
-    namespace = {"time": time}
-    for cell in jupytext.read(NOTEBOOK).cells:
-        tagged = "model-code" in cell.metadata.get("tags", [])
-        if cell.cell_type == "code" and (tagged or "def read_idx(" in cell.source):
-            exec(cell.source, namespace)
-    return namespace
+sys.path.insert(0, str(REPO / "tests"))
+from notebook_code import notebook_code  # noqa: E402  (the tests' loader)
 
 
 def load_mnist(nb, data_dir):
@@ -142,7 +134,7 @@ def main():
             f"No MNIST files in {data_dir}: run the notebook once (it fills _data/), "
             "or pass --data-dir / set MNIST_SOURCE_DIR to a folder with the four files."
         )
-    nb = notebook_functions()
+    nb = notebook_code()
     x_train, y_train, x_test, y_test = load_mnist(nb, data_dir)
     order = np.random.default_rng(args.seed).permutation(len(x_train))
     val, fit = order[:5_000], order[5_000:]

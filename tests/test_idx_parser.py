@@ -6,16 +6,12 @@ import re
 import numpy as np
 import pytest
 from conftest import MNIST_NAMES, idx_gzip
+from notebook_code import notebook_code
 
 
 @pytest.fixture(scope="module")
-def read_idx(notebook):
-    namespace = {}
-    for cell in notebook.cells:
-        if cell.cell_type == "code" and "def read_idx(" in cell.source:
-            exec(cell.source, namespace)
-            return namespace["read_idx"]
-    pytest.fail("the notebook defines no read_idx")
+def read_idx():
+    return notebook_code()["read_idx"]
 
 
 def write_idx(path, header, data):
