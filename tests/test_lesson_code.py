@@ -164,6 +164,19 @@ def test_every_tagged_function_is_covered(nb):
     assert not missing, f"COVERED names tests that do not exist: {missing}"
 
 
+def test_loader_names_a_tagged_cell_that_cannot_run_alone(tmp_path):
+    notebook = tmp_path / "lesson.md"
+    notebook.write_text(
+        NOTEBOOK.read_text().split("---\n\n", 1)[0]  # the jupytext header
+        + "---\n\n```{code-cell} ipython3\n:tags: [model-code]\n\n"
+        + "def setup(rng):\n    return rng\n\n\nstart = setup(rng)\n```\n"
+    )
+    with pytest.raises(RuntimeError, match="'def setup") as raised:
+        notebook_code(notebook)
+    assert "NameError" in str(raised.value)
+    assert "move the rest to an untagged cell" in str(raised.value)
+
+
 # --- Small helpers -------------------------------------------------------------
 
 
