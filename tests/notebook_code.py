@@ -24,11 +24,19 @@ def notebook_code(path=NOTEBOOK, tags=CODE_TAGS):
     namespace = {"time": time}
     found = 0
     for cell in jupytext.read(path).cells:
-        if cell.cell_type == "code" and tags & set(cell.metadata.get("tags", [])):
-            exec(
-                compile(cell.source, f"{path.name}:{cell.source[:40]!r}", "exec"),
-                namespace,
-            )
+        cell_tags = tags & set(cell.metadata.get("tags", []))
+        if cell.cell_type == "code" and cell_tags:
+            name = f"{path.name}:{cell.source[:40]!r}"
+            try:
+                exec(compile(cell.source, name, "exec"), namespace)
+            except Exception as error:
+                first_line = cell.source.strip().splitlines()[0]
+                raise RuntimeError(
+                    f"{path}: the cell tagged {sorted(cell_tags)} that starts "
+                    f"{first_line!r} fails when run with the other tagged cells only "
+                    f"({type(error).__name__}: {error}). A tagged cell should only "
+                    "import and define functions: move the rest to an untagged cell."
+                ) from error
             found += 1
     if not found:
         raise LookupError(f"{path} has no code cells tagged {sorted(tags)}")
