@@ -1,7 +1,14 @@
-"""Build the book strictly and look at the page in a real headless Chromium."""
+"""Build the book strictly and use the page in a real headless Chromium.
+
+The page is served on 127.0.0.1 and every request for another address is
+blocked, as a reader with no network (or a strict proxy) would see it. The
+build is told it runs in a GitHub workflow for SLUG, so the repository and
+launch buttons can be checked against the addresses they must have.
+"""
 
 import http.server
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,7 +18,10 @@ import pytest
 from conftest import REPO, serve
 
 PAGE = "content/tutorial-deep-learning-on-mnist.html"
+SOURCE = "content/tutorial-deep-learning-on-mnist.md"
 ARTIFACTS = REPO / "test-artifacts"
+SLUG = "test-owner/test-repo"  # the repository the test build is told of
+BRANCH = "main"
 SECTION_HEADINGS = [
     "What you'll do",
     "What you'll learn",
@@ -26,6 +36,31 @@ SECTION_HEADINGS = [
     "On your own",
     "Further reading",
 ]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+# Serious axe-core violations that come from the themes' own templates and that
+# no setting removes: the sidebar's search button is named "Search" but shows
+# "Search Ctrl+K", and the colour-mode button is named "Color mode" but holds
+# icons titled Light/Dark/System Settings (pydata-sphinx-theme 0.17).
+THEME_VIOLATIONS = {
+    ("label-content-name-mismatch", ".search-button-field"),
+    ("label-content-name-mismatch", ".theme-switch-button"),
+}
+AXE_OPTIONS = {
+    "resultTypes": ["violations"],
+    "runOnly": {
+        "type": "tag",
+        "values": [
+            "wcag2a",
+            "wcag2aa",
+            "wcag21a",
+            "wcag21aa",
+            "wcag22aa",
+            "best-practice",
+        ],
+    },
+    "rules": {"label-content-name-mismatch": {"enabled": True}},
+}
 
 
 def find_chromium():
@@ -48,6 +83,13 @@ def built_site(tmp_path_factory):
     """Strict build (warnings are errors, cells must not fail) into a temporary folder."""
     output = tmp_path_factory.mktemp("book")
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    env = dict(
+        os.environ,
+        GITHUB_SERVER_URL="https://github.com",
+        GITHUB_REPOSITORY=SLUG,
+        GITHUB_REF_NAME=BRANCH,
+        GITHUB_HEAD_REF="",
+    )
     result = subprocess.run(
         [
             str(jupyter_book),
@@ -62,7 +104,8 @@ def built_site(tmp_path_factory):
         ],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
+        env=env,
     )
     problems = [
         line
@@ -74,7 +117,7 @@ def built_site(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page_url(built_site):
+def site_url(built_site):
     class QuietHandler(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(built_site), **kwargs)
@@ -83,15 +126,15 @@ def page_url(built_site):
             pass
 
     with serve(QuietHandler) as base_url:
-        yield f"{base_url}/{PAGE}"
+        yield base_url
 
 
 @pytest.fixture(scope="module")
-def page(page_url):
+def browser():
     playwright_api = pytest.importorskip("playwright.sync_api")
     executable = find_chromium()
     with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
+        chromium = playwright.chromium.launch(
             executable_path=executable,
             args=[
                 "--no-sandbox",
@@ -101,12 +144,74 @@ def page(page_url):
                 "--no-first-run",
             ],
         )
-        tab = browser.new_page(viewport={"width": 1280, "height": 900})
-        tab.goto(page_url, wait_until="load")
-        ARTIFACTS.mkdir(exist_ok=True)
-        tab.screenshot(path=str(ARTIFACTS / "tutorial-page.png"), full_page=True)
-        yield tab
-        browser.close()
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """The page opened in a fresh browser context, with what it tried and said."""
+
+    def __init__(self, browser, site_url, viewport, color_scheme="light"):
+        self.context = browser.new_context(viewport=viewport, color_scheme=color_scheme)
+        self.offsite_requests = []
+        self.console_errors = []
+        self.context.route(f"{site_url}/**", lambda route: route.continue_())
+        self.context.route(lambda url: not url.startswith(site_url + "/"), self._block)
+        self.tab = self.context.new_page()
+        self.tab.on(
+            "console",
+            lambda message: (
+                self.console_errors.append(message.text)
+                if message.type == "error"
+                else None
+            ),
+        )
+        self.tab.on("pageerror", lambda error: self.console_errors.append(str(error)))
+        self.tab.goto(f"{site_url}/{PAGE}", wait_until="load")
+        # MathJax typesets after load; its promise settles when every formula is done.
+        self.tab.wait_for_function("window.MathJax && MathJax.startup", timeout=30_000)
+        self.tab.evaluate("MathJax.startup.promise")
+
+    def _block(self, route):
+        self.offsite_requests.append(route.request.url)
+        route.abort()
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture(scope="module")
+def visits(browser, site_url):
+    """The page at each (width, colour scheme), opened once for the module."""
+    opened = {}
+
+    def open_page(viewport, color_scheme="light"):
+        key = (viewport["width"], color_scheme)
+        if key not in opened:
+            opened[key] = Visit(browser, site_url, viewport, color_scheme)
+        return opened[key]
+
+    yield open_page
+    for visit in opened.values():
+        visit.close()
+
+
+@pytest.fixture(scope="module")
+def desktop(visits):
+    visit = visits(DESKTOP)
+    ARTIFACTS.mkdir(exist_ok=True)
+    visit.tab.screenshot(path=str(ARTIFACTS / "tutorial-page.png"), full_page=True)
+    return visit
+
+
+@pytest.fixture(scope="module")
+def page(desktop):
+    return desktop.tab
+
+
+@pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "phone"])
+def visit(request, visits):
+    return visits(request.param)
 
 
 def test_title_and_headings(page):
@@ -187,3 +292,172 @@ def test_downloads_offered(built_site, page):
     assert any(
         str(link).endswith("tutorial-deep-learning-on-mnist.md") for link in links
     )
+
+
+@pytest.mark.parametrize("color_scheme", ["light", "dark"])
+def test_clean_console_and_no_offsite_request(visits, color_scheme):
+    for viewport in (DESKTOP, PHONE):
+        visit = visits(viewport, color_scheme)
+        mode = visit.tab.evaluate("document.documentElement.dataset.theme")
+        assert mode == color_scheme
+        assert visit.console_errors == [], visit.console_errors
+        assert visit.offsite_requests == [], visit.offsite_requests
+
+
+def test_formulas_are_typeset_offline(desktop, built_site):
+    page = desktop.tab
+    formulas = page.locator("main .math")
+    count = formulas.count()
+    assert count >= 20
+    typeset = page.locator("main .math mjx-container").count()
+    assert typeset == count, f"{typeset} of {count} formulas typeset"
+    assert page.locator("main mjx-merror").count() == 0
+    body = page.inner_text("main")
+    for raw in ("\\(", "\\[", "$$"):
+        assert raw not in body, f"raw TeX {raw!r} left on the page"
+    scripts = page.eval_on_selector_all("script[src]", "s => s.map(e => e.src)")
+    assert any("/_static/mathjax/tex-chtml.js" in src for src in scripts), scripts
+    assert (built_site / "_static" / "mathjax" / "LICENSE").is_file()
+
+
+SHOWN = """which => {
+  const modal = document.querySelector(`#pst-${which}-sidebar-modal`);
+  const sidebar = modal && modal.open ? modal : document.querySelector(`#pst-${which}-sidebar`);
+  if (!sidebar.checkVisibility({visibilityProperty: true, opacityProperty: true})) return false;
+  const box = sidebar.getBoundingClientRect();
+  return box.width > 150 && box.height > 150 && box.left >= 0 && box.right <= innerWidth;
+}"""
+
+
+def visible_toggle(tab, which):
+    toggles = tab.locator(f"button.{which}-toggle")
+    shown = [
+        toggles.nth(i) for i in range(toggles.count()) if toggles.nth(i).is_visible()
+    ]
+    assert len(shown) == 1, f"{len(shown)} visible {which} toggles"
+    return shown[0]
+
+
+def click_toggle_and_back(visit, which, screenshot):
+    """Click the toggle, expect the sidebar to change, then change it back."""
+    tab = visit.tab
+    before = tab.evaluate(SHOWN, which)
+    visible_toggle(tab, which).click()
+    tab.wait_for_function(f"() => ({SHOWN})('{which}') !== {str(before).lower()}")
+    if not before:
+        tab.screenshot(path=str(ARTIFACTS / screenshot))
+    modal = tab.locator(f"#pst-{which}-sidebar-modal[open]")
+    if modal.count():  # a phone-width sidebar opens as a dialog: tap beside it
+        box = modal.bounding_box()
+        x = box["x"] - 10 if box["x"] > 20 else box["x"] + box["width"] + 10
+        tab.mouse.click(x, box["y"] + box["height"] / 2)
+    else:
+        visible_toggle(tab, which).click()
+    tab.wait_for_function(f"() => ({SHOWN})('{which}') === {str(before).lower()}")
+    return before
+
+
+def test_sidebar_toggles_show_and_hide_their_sidebars(visit):
+    ARTIFACTS.mkdir(exist_ok=True)
+    width = visit.tab.viewport_size["width"]
+    if width >= DESKTOP["width"]:
+        visit.tab.screenshot(path=str(ARTIFACTS / f"sidebars-{width}.png"))
+    for which in ("primary", "secondary"):
+        toggles = visit.tab.locator(f"button.{which}-toggle")
+        if width >= DESKTOP["width"] and not any(
+            toggles.nth(i).is_visible() for i in range(toggles.count())
+        ):
+            # Wide enough that the page keeps this sidebar open, with no toggle.
+            assert visit.tab.evaluate(SHOWN, which), f"{which} sidebar not shown"
+            continue
+        was_shown = click_toggle_and_back(visit, which, f"{which}-open-{width}.png")
+        assert was_shown == (width >= DESKTOP["width"]), (which, width, was_shown)
+    assert visit.console_errors == []
+
+
+def test_one_search_box(visit):
+    boxes = visit.tab.locator(".search-button-field, .search-button")
+    visible = [boxes.nth(i) for i in range(boxes.count()) if boxes.nth(i).is_visible()]
+    assert len(visible) == 1, [box.evaluate("e => e.outerHTML") for box in visible]
+
+
+FOCUS = """() => {
+  const element = document.activeElement;
+  if (!element || element === document.body) return null;
+  if (element.dataset.tabStop) return 'seen';
+  element.dataset.tabStop = 'yes';
+  const style = getComputedStyle(element);
+  const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2;
+  const ring = style.boxShadow.split(/,(?![^(]*\\))/).some(
+    shadow => !/rgba\\([^)]*, 0\\)/.test(shadow) && /[1-9]\\d*px/.test(shadow));
+  return {visible: outline || ring, html: element.outerHTML.slice(0, 160)};
+}"""
+
+
+def test_every_tab_stop_shows_focus(visit):
+    tab, stops, unseen = visit.tab, 0, []
+    for _ in range(1000):
+        tab.keyboard.press("Tab")
+        focused = tab.evaluate(FOCUS)
+        if focused == "seen":
+            break  # round the page and back to the first stop
+        if focused is not None:
+            stops += 1
+            if not focused["visible"]:
+                unseen.append(focused["html"])
+    assert stops > 30
+    assert unseen == [], "no visible focus on:\n" + "\n".join(unseen)
+
+
+@pytest.mark.parametrize("color_scheme", ["light", "dark"])
+def test_no_serious_accessibility_violations(visits, color_scheme):
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
+    visit = visits(DESKTOP, color_scheme)
+    violations = axe.run(visit.tab, options=AXE_OPTIONS).response["violations"]
+    found = {
+        (violation["id"], " ".join(node["target"])): node["html"][:200]
+        for violation in violations
+        if violation["impact"] in ("serious", "critical")
+        for node in violation["nodes"]
+    }
+    unexpected = {
+        key: html for key, html in found.items() if key not in THEME_VIOLATIONS
+    }
+    assert unexpected == {}, unexpected
+
+
+def test_buttons_point_at_the_repository_the_book_is_built_from(desktop, built_site):
+    links = desktop.tab.eval_on_selector_all(
+        ".bd-header-article a[href]", "links => links.map(a => a.href)"
+    )
+    home = f"https://github.com/{SLUG}"
+    assert home in links
+    assert any(link.startswith(f"{home}/issues/new") for link in links)
+    binder = [link for link in links if "mybinder.org" in link]
+    assert binder == [
+        f"https://mybinder.org/v2/gh/{SLUG}/{BRANCH}?urlpath=lab/tree/{SOURCE}"
+    ]
+    colab = [link for link in links if "colab.research.google.com" in link]
+    assert colab == [
+        f"https://colab.research.google.com/github/{SLUG}/blob/notebooks/"
+        + SOURCE.replace(".md", ".ipynb")
+    ]
+
+
+def test_no_page_names_another_repository(built_site):
+    """No placeholder, and every launch or Thebe address is the book's own."""
+    pages = list(built_site.rglob("*.html"))
+    assert len(pages) >= 3
+    addresses = re.compile(
+        r"mybinder\.org/v2/gh/([^/?\"]+/[^/?\"]+)"
+        r"|colab\.research\.google\.com/github/([^/?\"]+/[^/?\"]+)"
+        r"|repo: \"([^\"]+)\""
+    )
+    named = 0
+    for page_file in pages:
+        text = page_file.read_text(encoding="utf-8")
+        assert "your-org" not in text, page_file
+        for match in addresses.finditer(text):
+            named += 1
+            assert "".join(match.groups(default="")) == SLUG, (page_file, match[0])
+    assert named >= 3  # Binder, Colab and Thebe on the tutorial's page
