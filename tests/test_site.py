@@ -30,7 +30,7 @@ SECTION_HEADINGS = [
     "2. Prepare the data for the network",
     "3. Build and train a small network",
     "4. Plot what happened",
-    "5. Go further: all 60,000 images, past 98% in seconds",
+    "5. Go further: all 60,000 images, past 98%",
     "Next steps",
     "In practice",
     "On your own",
