@@ -42,7 +42,7 @@ def page(tmp_path_factory):
         ],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1800,  # the build runs the whole notebook; slow on a busy machine
     )
     assert build.returncode == 0, (build.stdout + build.stderr)[-3000:]
     with playwright_api.sync_playwright() as playwright:
