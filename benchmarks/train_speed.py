@@ -14,7 +14,8 @@ initial weights, with the same optimiser (Adam), cosine schedule, batch size, da
 and order of the batches (its dropout masks are its own). scikit-learn trains its
 MLPClassifier of the same size (its own initialisation, Adam at its default
 settings, one partial_fit per epoch) on the standardised pixels and on pixels in
-[0, 1], and the better of the two inputs is reported. A fourth model, "numpy,
+[0, 1], until it reaches 97.5% (or --sklearn-epochs), and the better of the two
+inputs is reported. A fourth model, "numpy,
 threaded Adam", is the notebook's code with the benchmark's own `adam_step` that
 splits the update over the threads: a speed-up that would cost the lesson its
 clarity, so it lives here only.
@@ -61,6 +62,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from notebook_code import notebook_code  # noqa: E402  (the tests' loader)
 
 INPUTS = ("standardised", "raw pixels")
+SKLEARN_TARGET = 0.975  # scikit-learn stops there: its later times are not measured
 
 
 def load_data(data_dir=None, seed=0):
@@ -213,7 +215,7 @@ def run_sklearn(data, seed, args, label):
         seconds += timed(lambda: model.partial_fit(x_fit, y_fit, classes=np.arange(10)))
         curve.append((seconds, model.score(x_test, y_test)))
         print_epoch(f"sklearn, {label}", epoch, seconds, curve[-1][1])
-        if curve[-1][1] >= 0.975:
+        if curve[-1][1] >= SKLEARN_TARGET:
             break
     return curve
 
@@ -410,9 +412,17 @@ def main():
     print(f"{'':24s}" + "".join(f"{target:>8.1%}" for target in targets) + "  s/epoch")
     for model, runs in curves.items():
         per_epoch = median([curve[-1][0] / len(curve) for curve in runs])
+        cells = [
+            (
+                "-"
+                if model.startswith("sklearn") and target > SKLEARN_TARGET
+                else f"{seconds_to[model][target]:.2f}"
+            )
+            for target in targets
+        ]
         print(
             f"{model:24s}"
-            + "".join(f"{seconds_to[model][target]:8.2f}" for target in targets)
+            + "".join(f"{cell:>8s}" for cell in cells)
             + f"{per_epoch:9.2f}"
         )
     print(
@@ -424,12 +434,14 @@ def main():
     )
 
     sklearn_975 = {
-        name: seconds_to[f"sklearn, {name}"][0.975]
+        name: seconds_to[f"sklearn, {name}"][SKLEARN_TARGET]
         for name in INPUTS
         if f"sklearn, {name}" in curves
     }
     sklearn_best_input = min(sklearn_975, key=sklearn_975.get, default="none")
     sklearn_best_975 = sklearn_975.get(sklearn_best_input, math.inf)
+    if math.isinf(sklearn_best_975):  # neither input got there, or skipped
+        sklearn_best_input = "none"
     numpy_975, numpy_980, numpy_983 = seconds_to[numpy_label].values()
     torch_980 = seconds_to.get("torch", {}).get(0.98, math.inf)
 
