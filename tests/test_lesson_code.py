@@ -476,11 +476,11 @@ def test_evaluate_scores_without_dropout(nb):
     hidden_weights = np.array([[1.0, -1.0], [0.0, 2.0]])
     output_weights = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
     images = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
-    # hidden: [1, 0], [0, 2], [0, 0]; outputs: [1, 0, 0], [0, 0, 2], [0, 0, 0]
+    # the three images raise output 0, output 2, and no output at all
     labels = np.eye(3)[[0, 1, 0]]
     error, accuracy = evaluate(images, labels, hidden_weights, output_weights)
     assert accuracy == pytest.approx(2 / 3)  # the last image's tie goes to 0
-    squared = (0 + 1 + 4 + 1 + 0) / 3  # [0,0,0], [0,-1,2], [-1,0,0]
+    squared = (1 + 4 + 1) / 3  # output minus label, squared and summed
     assert error == pytest.approx(squared)
 
 
