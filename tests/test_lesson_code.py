@@ -475,7 +475,7 @@ def test_evaluate_scores_without_dropout(nb):
     evaluate = lesson(nb, "evaluate")
     hidden_weights = np.array([[1.0, -1.0], [0.0, 2.0]])
     output_weights = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
-    images = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+    images = np.vstack([np.eye(2), np.zeros((1, 2))])  # two unit rows, a blank
     # the three images raise output 0, output 2, and no output at all
     labels = np.eye(3)[[0, 1, 0]]
     error, accuracy = evaluate(images, labels, hidden_weights, output_weights)
