@@ -81,6 +81,8 @@ def test_each_exercise_has_a_closed_solution_that_opens_on_click(page, notebook)
         assert code.count() >= 1, f"the solution to {title} has no code"
         outputs = solution.locator(".cell_output")
         assert outputs.count() >= 1, f"the solution to {title} shows no output"
+        buttons = toggle.count()
+        assert buttons == 1, f"the solution to {title} has {buttons} show buttons"
         assert toggle.get_attribute("aria-expanded") == "false", title
         assert not content.is_visible(), f"the solution to {title} starts open"
 
