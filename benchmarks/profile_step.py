@@ -6,7 +6,7 @@
 
 Each part runs over every batch of one epoch (55,000 images, batches of 256), as
 the notebook's `train_network` does, with the notebook's own functions: gathering
-the batches, drawing the dropout masks, `loss_and_gradients` (and, on their own, its
+the batches, moving them by a pixel (`shift_batch`), drawing the dropout masks, `loss_and_gradients` (and, on their own, its
 five matrix products, on arrays of the same shapes; the rest of it is elementwise
 work), `adam_step`, and the validation accuracy measured after each epoch. The whole
 epoch (`train_network` for one epoch) is timed too. With several `--notebook`s (for
@@ -35,7 +35,7 @@ def timed(work):
     return CLOCK() - started
 
 
-def epoch_parts(nb, data, args):
+def epoch_parts(nb, data, blanks, args):
     """The parts of one epoch of `nb`'s training, each a function to time."""
     x_fit, y_fit, x_val, y_val, _, _ = data
     rng = np.random.default_rng(0)
@@ -61,6 +61,10 @@ def epoch_parts(nb, data, args):
     def gather():
         for batch in batches:
             x_fit[batch], targets[batch]
+
+    def shift():
+        for images in inputs:
+            nb["shift_batch"](images, rng, blanks["standardised"], args.max_shift)
 
     def draw_masks():
         for _ in range(steps):
@@ -93,6 +97,8 @@ def epoch_parts(nb, data, args):
         nb["accuracy"](params, x_val, y_val)
 
     options = {"dropout": dropout} if "dropout" in recipe else {}
+    if "shift_batch" in nb:
+        options.update(max_shift=args.max_shift, blank=blanks["standardised"])
 
     def whole_epoch():
         nb["train_network"](
@@ -110,6 +116,7 @@ def epoch_parts(nb, data, args):
     gradients()  # warm up, and fill `grads` for the Adam part
     parts = {
         "gather batches (images[batch], targets[batch])": gather,
+        "shift batches (shift_batch)": shift if "shift_batch" in nb else None,
         "draw dropout masks": draw_masks if dropout else None,
         "loss_and_gradients": gradients,
         "of which the five matmuls": matmuls,
@@ -130,6 +137,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--dropout", type=float, help="default: each notebook's")
+    parser.add_argument("--max-shift", type=int, default=1, help="section 5's")
     parser.add_argument(
         "--notebook", type=Path, action="append", help=f"default: {NOTEBOOK.name}"
     )
@@ -146,10 +154,10 @@ def main():
         CLOCK = time.process_time
     notebooks = args.notebook or [NOTEBOOK]
 
-    _, data = load_data(args.data_dir)
+    _, data, blanks = load_data(args.data_dir)
     limit_threads(args.threads)
     profiles = [
-        epoch_parts(notebook_code(path), data["standardised"], args)
+        epoch_parts(notebook_code(path), data["standardised"], blanks, args)
         for path in notebooks
     ]
     times = [{name: [] for name in parts} for _, _, parts in profiles]

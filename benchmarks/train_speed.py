@@ -8,10 +8,11 @@ over several seeds.
 
 The NumPy model code is taken from the notebook itself (the cells tagged
 `model-code` and `data-code`), so this measures exactly what readers run, with the
-notebook's defaults (epochs, learning rate, dropout). PyTorch, when it is
-installed, trains the same network (Linear, ReLU, Dropout, Linear) from the same
-initial weights, with the same optimiser (Adam), cosine schedule, batch size, data
-and order of the batches (its dropout masks are its own). scikit-learn trains its
+notebook's defaults (epochs, learning rate, dropout) and the one-pixel shifts that
+section 5 adds to them (max_shift=1). PyTorch, when it is installed, trains the same
+network (Linear, ReLU, Dropout, Linear) from the same initial weights, with the
+same optimiser (Adam), cosine schedule, batch size, data, order of the batches and
+shift of each batch (its dropout masks are its own). scikit-learn trains its
 MLPClassifier of the same size (its own initialisation, Adam at its default
 settings, one partial_fit per epoch) on the standardised pixels and on pixels in
 [0, 1], until it reaches 97.5% (or --sklearn-epochs), and the better of the two
@@ -68,9 +69,10 @@ SKLEARN_TARGET = 0.975  # scikit-learn stops there: its later times are not meas
 def load_data(data_dir=None, seed=0):
     """The notebook's functions, and the MNIST split into fit, validation and test.
 
-    Returns `nb, data`: `data[input]` for each of INPUTS is
+    Returns `nb, data, blanks`: `data[input]` for each of INPUTS is
     (x_fit, y_fit, x_val, y_val, x_test, y_test) in float32, the standardised
-    inputs computed from the fit images' statistics as the notebook does.
+    inputs computed from the fit images' statistics as the notebook does;
+    `blanks[input]` is what an empty picture becomes (train_network's `blank`).
     """
     data_dir = Path(data_dir or os.environ.get("MNIST_SOURCE_DIR", REPO / "_data"))
     if not (data_dir / "t10k-labels-idx1-ubyte.gz").is_file():
@@ -100,7 +102,17 @@ def load_data(data_dir=None, seed=0):
         name: (x[0], labels[0], x[1], labels[1], x[2], labels[2])
         for name, x in zip(INPUTS, (standardised, raw))
     }
-    return nb, data
+    empty = np.zeros(784, np.float32)
+    blanks = dict(zip(INPUTS, (nb["standardise"](empty, *statistics_of_fit), empty)))
+    return nb, data, blanks
+
+
+def section5_options(args, blank):
+    """What section 5 passes to train_network beyond its defaults."""
+    options = {"max_shift": args.max_shift, "blank": blank}
+    if args.epochs:
+        options["epochs"] = args.epochs
+    return options
 
 
 def matmul_peak_gflops(size=2048, repeats=5):
@@ -129,22 +141,28 @@ def print_epoch(model, epoch, seconds, test_accuracy):
 
 
 class RecordingGenerator:
-    """A NumPy generator that remembers the permutations it hands out, so that
-    PyTorch can be fed the batches in exactly the order NumPy saw them."""
+    """A NumPy generator that remembers the permutations and the integers (the
+    shift of each batch) it hands out, so that PyTorch can be fed the batches in
+    exactly the order, and moved exactly as, NumPy saw them."""
 
     def __init__(self, seed):
         self.generator = np.random.default_rng(seed)
         self.permutations = []
+        self.offsets = []
 
     def permutation(self, n):
         self.permutations.append(self.generator.permutation(n))
         return self.permutations[-1]
 
+    def integers(self, *args, **kwargs):
+        self.offsets.append(self.generator.integers(*args, **kwargs))
+        return self.offsets[-1]
+
     def __getattr__(self, name):
         return getattr(self.generator, name)
 
 
-def run_numpy(nb, data, seed, args, label="numpy"):
+def run_numpy(nb, data, blank, seed, args, label="numpy"):
     """Train the notebook's network; returns the test-accuracy curve, the final
     test accuracy, and what PyTorch needs to replay the run."""
     x_fit, y_fit, x_val, y_val, x_test, y_test = data
@@ -157,7 +175,6 @@ def run_numpy(nb, data, seed, args, label="numpy"):
         curve.append((seconds, nb["accuracy"](params, x_test, y_test)))
         print_epoch(label, epoch, seconds, curve[-1][1])
 
-    options = {"epochs": args.epochs} if args.epochs else {}
     nb["train_network"](
         params,
         x_fit,
@@ -168,9 +185,9 @@ def run_numpy(nb, data, seed, args, label="numpy"):
         batch_size=args.batch_size,
         after_epoch=record,
         show_progress=False,
-        **options,
+        **section5_options(args, blank),
     )
-    return curve, curve[-1][1], initial_params, rng.permutations
+    return curve, curve[-1][1], initial_params, rng
 
 
 def threaded_adam_step(adam_step, threads):
@@ -220,8 +237,9 @@ def run_sklearn(data, seed, args, label):
     return curve
 
 
-def run_torch(torch, nb, data, seed, args, initial_params, permutations):
-    """The same network and recipe in PyTorch, replaying NumPy's batch order."""
+def run_torch(torch, nb, data, blank, seed, args, initial_params, replay):
+    """The same network and recipe in PyTorch, replaying NumPy's batches: their
+    order (`replay.permutations`) and their shifts (`replay.offsets`)."""
     x_fit, y_fit, _, _, x_test, y_test = data
     recipe = nb["train_network"].__kwdefaults__
     epochs = args.epochs or recipe["epochs"]
@@ -244,22 +262,27 @@ def run_torch(torch, nb, data, seed, args, initial_params, permutations):
     labels = torch.from_numpy(y_fit.astype(np.int64))
     test_images = torch.from_numpy(x_test)
     test_labels = torch.from_numpy(y_test.astype(np.int64))
+    blank = torch.from_numpy(np.asarray(blank, np.float32))
     batches_per_epoch = len(x_fit) // args.batch_size
     total_steps = epochs * batches_per_epoch
     curve, seconds, step = [], 0.0, 0
     for epoch in range(1, epochs + 1):
-        order = torch.from_numpy(permutations[epoch - 1])
+        order = torch.from_numpy(replay.permutations[epoch - 1])
         model.train()
         started = CLOCK()
         for first in range(0, batches_per_epoch * args.batch_size, args.batch_size):
             batch = order[first : first + args.batch_size]
+            batch_images = images[batch]
+            if args.max_shift:  # as the notebook's shift_batch
+                pictures = (batch_images - blank).reshape(-1, 28, 28)
+                offset = tuple(int(pixels) for pixels in replay.offsets[step])
+                moved = torch.roll(pictures, offset, dims=(1, 2))
+                batch_images = moved.reshape(-1, 784) + blank
             for group in optimizer.param_groups:
                 group["lr"] = nb["cosine_step_size"](learning_rate, step, total_steps)
             step += 1
             optimizer.zero_grad()
-            loss = torch.nn.functional.cross_entropy(
-                model(images[batch]), labels[batch]
-            )
+            loss = torch.nn.functional.cross_entropy(model(batch_images), labels[batch])
             loss.backward()
             optimizer.step()
         seconds += CLOCK() - started
@@ -301,6 +324,9 @@ def main():
     parser.add_argument("--hidden", type=int, default=512)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--epochs", type=int, help="default: the notebook's")
+    parser.add_argument(
+        "--max-shift", type=int, default=1, help="section 5's shifts (0: none)"
+    )
     parser.add_argument("--sklearn-epochs", type=int, default=20)
     parser.add_argument(
         "--cpu-time",
@@ -317,7 +343,7 @@ def main():
     )
     args = parser.parse_args()
 
-    nb, data = load_data(args.data_dir)
+    nb, data, blanks = load_data(args.data_dir)
     if args.cpu_time:
         global CLOCK
         CLOCK = time.process_time
@@ -354,7 +380,8 @@ def main():
             for key in ("epochs", "learning_rate", "dropout")
             if key in recipe
         )
-        + f"; {args.hidden} hidden units, batches of {args.batch_size}"
+        + f"; shifts of up to {args.max_shift} pixel; {args.hidden} hidden units, "
+        + f"batches of {args.batch_size}"
     )
     peak = matmul_peak_gflops()
     print(f"float32 matmul peak: {peak:.1f} GFLOP/s")
@@ -370,14 +397,15 @@ def main():
     final_accuracies = []
     for seed in range(args.first_seed, args.first_seed + args.rounds):
         print(f"round with seed {seed} (load average {os.getloadavg()[0]:.2f})")
-        curve, final_accuracy, initial_params, permutations = run_numpy(
-            nb, data["standardised"], seed, args
+        standardised, blank = data["standardised"], blanks["standardised"]
+        curve, final_accuracy, initial_params, replay = run_numpy(
+            nb, standardised, blank, seed, args
         )
         curves[numpy_label].append(curve)
         final_accuracies.append(final_accuracy)
         if variant is not None:
             curves[variant_label].append(
-                run_numpy(variant, data["standardised"], seed, args, variant_label)[0]
+                run_numpy(variant, standardised, blank, seed, args, variant_label)[0]
             )
         if "sklearn" not in args.skip:
             for name in INPUTS:
@@ -389,11 +417,12 @@ def main():
                 run_torch(
                     torch,
                     nb,
-                    data["standardised"],
+                    standardised,
+                    blank,
                     seed,
                     args,
                     initial_params,
-                    permutations,
+                    replay,
                 )
             )
 

@@ -140,6 +140,7 @@ COVERED = {
     "train": "test_section3_train_*",
     "evaluate": "test_evaluate_*",
     "split_indices": "test_split_*",
+    "shift_batch": "test_shift_batch_*",
     "confusion_matrix": "test_confusion_matrix_*",
 }
 
@@ -282,6 +283,111 @@ def test_standardise_with_fit_statistics_centres_the_fit_set(nb):
     other_inputs = lesson(nb, "standardise")(other, *statistics)
     expected_offset = (other.mean(axis=0) - fit.mean(axis=0)) / statistics[1]
     assert np.allclose(other_inputs.mean(axis=0), expected_offset)
+
+
+def small_pictures(rng, count):
+    """8-bit 28x28 pictures with a blank outer ring, as MNIST's nearly all are."""
+    pictures = np.zeros((count, 28, 28), np.uint8)
+    pictures[:, 1:-1, 1:-1] = rng.integers(0, 256, (count, 26, 26))
+    return pictures.reshape(count, 784)
+
+
+def test_shift_batch_moves_the_ink_and_keeps_the_background(nb):
+    rng = np.random.default_rng(21)
+    pictures = small_pictures(rng, 6)
+    pixel_mean = rng.uniform(0, 100, 784).astype(np.float32)
+    standardise = lesson(nb, "standardise")
+    blank = standardise(np.zeros(784, np.uint8), pixel_mean, np.float32(80))
+    inputs = standardise(pictures, pixel_mean, np.float32(80))
+    seen = set()
+    for seed in range(40):
+        offset = tuple(np.random.default_rng(seed).integers(-1, 2, size=2))
+        moved = lesson(nb, "shift_batch")(inputs, np.random.default_rng(seed), blank)
+        rolled = np.roll(pictures.reshape(6, 28, 28), offset, axis=(1, 2))
+        expected = standardise(rolled.reshape(6, 784), pixel_mean, np.float32(80))
+        assert moved.shape == inputs.shape and moved.dtype == np.float32
+        assert np.allclose(moved, expected, atol=1e-5), offset
+        seen.add(offset)
+    assert seen == {(down, right) for down in (-1, 0, 1) for right in (-1, 0, 1)}
+
+
+def test_shift_batch_moves_no_further_than_max_shift(nb):
+    pictures = np.zeros((1, 784), np.float32)
+    pictures[0, 14 * 28 + 14] = 1  # one inked pixel in the middle
+    for seed in range(30):
+        moved = lesson(nb, "shift_batch")(
+            pictures, np.random.default_rng(seed), 0, max_shift=2
+        )
+        row, column = divmod(int(np.flatnonzero(moved[0])[0]), 28)
+        assert abs(row - 14) <= 2 and abs(column - 14) <= 2
+        assert moved.sum() == 1
+    unmoved = lesson(nb, "shift_batch")(
+        pictures, np.random.default_rng(0), 0, max_shift=0
+    )
+    assert np.array_equal(unmoved, pictures)
+
+
+def test_train_network_shifts_each_batch_only_when_asked(nb, monkeypatch):
+    rng = np.random.default_rng(22)
+    count = 64
+    images = small_pictures(rng, count).astype(np.float32) / 255
+    labels = rng.integers(0, 10, count)
+    known = {image.tobytes() for image in images}
+    real = nb["loss_and_gradients"]
+    batches = []
+
+    def recording(params, batch_images, *args, **kwargs):
+        batches.append(batch_images.copy())
+        return real(params, batch_images, *args, **kwargs)
+
+    def offsets_of(batch):
+        """The offsets that, undone, turn every row back into a training image."""
+        pictures = batch.reshape(len(batch), 28, 28)
+        return {
+            (down, right)
+            for down in (-1, 0, 1)
+            for right in (-1, 0, 1)
+            if all(
+                row.tobytes() in known
+                for row in np.roll(pictures, (-down, -right), axis=(1, 2)).reshape(
+                    len(batch), 784
+                )
+            )
+        }
+
+    monkeypatch.setitem(nb, "loss_and_gradients", recording)
+    for max_shift in (0, 1):
+        batches.clear()
+        run_train_network(
+            nb,
+            tiny_params(rng, 784, 8, 10, dtype=np.float32),
+            images,
+            labels,
+            (images[:8], labels[:8]),
+            np.random.default_rng(23),
+            epochs=3,
+            batch_size=8,
+            max_shift=max_shift,
+            blank=0,
+        )
+        offsets = [offsets_of(batch) for batch in batches]
+        assert all(len(found) == 1 for found in offsets), offsets
+        used = {found.pop() for found in offsets}
+        if max_shift:  # 24 batches: several of the nine offsets turn up
+            assert len(used) >= 4, used
+        else:
+            assert used == {(0, 0)}
+    with pytest.raises(ValueError, match="blank"):
+        run_train_network(
+            nb,
+            tiny_params(rng, 784, 8, 10, dtype=np.float32),
+            images,
+            labels,
+            (images[:8], labels[:8]),
+            rng,
+            epochs=1,
+            max_shift=1,
+        )
 
 
 def test_split_is_disjoint_and_covers_the_set(nb):
