@@ -469,3 +469,41 @@ def test_no_page_names_another_repository(built_site):
             named += 1
             assert "".join(match.groups(default="")) == SLUG, (page_file, match[0])
     assert named >= 3  # Binder, Colab and Thebe on the tutorial's page
+
+
+# Last in the module: it opens every solution on the shared desktop page.
+def test_each_exercise_has_a_closed_solution_that_opens_on_click(page, notebook):
+    expected = sum(
+        cell.source.count("```{exercise}")
+        for cell in notebook.cells
+        if cell.cell_type == "markdown"
+    )
+    exercises = page.locator("main div.exercise")
+    solutions = page.locator("main div.solution")
+    assert expected >= 6, f"the notebook has {expected} exercises, not six or more"
+    assert exercises.count() == solutions.count() == expected, (
+        f"{exercises.count()} exercises and {solutions.count()} solutions on the "
+        f"page, {expected} exercises in the notebook"
+    )
+    for index in range(expected):
+        exercise, solution = exercises.nth(index), solutions.nth(index)
+        title = exercise.locator(".admonition-title").inner_text()
+        assert exercise.is_visible(), title
+        link = solution.locator(".admonition-title a").get_attribute("href")
+        assert link == f"#{exercise.get_attribute('id')}", (title, link)
+
+        toggle = solution.locator("button.toggle-button")
+        content = solution.locator("section")
+        code = solution.locator(".cell_input")
+        assert code.count() >= 1, f"the solution to {title} has no code"
+        outputs = solution.locator(".cell_output")
+        assert outputs.count() >= 1, f"the solution to {title} shows no output"
+        buttons = toggle.count()
+        assert buttons == 1, f"the solution to {title} has {buttons} show buttons"
+        assert toggle.get_attribute("aria-expanded") == "false", title
+        assert not content.is_visible(), f"the solution to {title} starts open"
+
+        toggle.click()
+        content.wait_for(state="visible", timeout=5000)
+        assert toggle.get_attribute("aria-expanded") == "true", title
+        assert code.first.is_visible(), title
