@@ -6,9 +6,10 @@
 
 Each part runs over every batch of one epoch (55,000 images, batches of 256), as
 the notebook's `train_network` does, with the notebook's own functions: gathering
-the batches, moving them by a pixel (`shift_batch`), drawing the dropout masks, `loss_and_gradients` (and, on their own, its
-five matrix products, on arrays of the same shapes; the rest of it is elementwise
-work), `adam_step`, and the validation accuracy measured after each epoch. The whole
+the batches, moving them by a pixel (`shift_batch`), drawing the dropout masks,
+`loss_and_gradients` (and, on their own, its five matrix products, on arrays of the
+same shapes; the rest of it is elementwise work), `adam_step`, and the validation
+accuracy measured after each epoch. The whole
 epoch (`train_network` for one epoch) is timed too. With several `--notebook`s (for
 a before/after comparison), the versions take turns within each round, so that a
 busy machine slows them alike. The table shows medians over the rounds.
