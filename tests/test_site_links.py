@@ -162,6 +162,20 @@ def test_colab_cell_is_hidden_and_comes_before_pooch_is_imported(notebook):
     assert notebook.cells.index(cell) < first_pooch
 
 
+def test_hidden_cells_are_collapsed_in_jupyterlab_too(notebook):
+    """The site drops `remove-cell` cells; JupyterLab shows every cell, so the
+    same cells carry `source_hidden` and show there as a collapsed line."""
+    hidden = [
+        cell
+        for cell in notebook.cells
+        if "remove-cell" in cell.metadata.get("tags", [])
+    ]
+    assert len(hidden) >= 20
+    for cell in hidden:
+        collapsed = cell.metadata.get("jupyter", {}).get("source_hidden")
+        assert collapsed is True, f"not collapsed in JupyterLab: {cell.source[:60]!r}"
+
+
 @pytest.mark.parametrize("in_colab", [False, True])
 def test_colab_cell_installs_pooch_only_in_colab(notebook, monkeypatch, in_colab):
     calls = []
