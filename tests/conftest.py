@@ -10,7 +10,9 @@ import threading
 from pathlib import Path
 
 import jupytext
+import nbformat
 import pytest
+from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parent.parent
 CONTENT = REPO / "content"
@@ -81,3 +83,28 @@ def mnist_source():
 def original_sha256(mnist_source):
     """File name -> SHA-256 of the original MNIST files."""
     return {name: sha256_of(mnist_source / name) for name in MNIST_NAMES}
+
+
+def code_cells_until(notebook, is_last, what):
+    """The notebook's code cells from the top to the first one `is_last` accepts."""
+    cells = []
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cells.append(cell)
+            if is_last(cell.source):
+                return cells
+    pytest.fail(f"no code cell of the notebook {what}")
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    """One kernel for a test module, started in content/; each test runs the
+    cells it needs in it from scratch."""
+    client = NotebookClient(
+        nbformat.v4.new_notebook(),
+        kernel_name="python3",
+        timeout=60,
+        resources={"metadata": {"path": str(CONTENT)}},
+    )
+    with client.setup_kernel():
+        yield client

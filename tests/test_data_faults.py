@@ -15,8 +15,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import CONTENT, MNIST_NAMES, free_port, idx_gzip, serve, sha256_of
-from nbclient import NotebookClient
+from conftest import (
+    MNIST_NAMES,
+    code_cells_until,
+    free_port,
+    idx_gzip,
+    serve,
+    sha256_of,
+)
 from nbclient.exceptions import CellExecutionError
 
 TIMEOUT_S = 2  # the notebook's download timeout during these tests
@@ -109,26 +115,11 @@ def refused_url():
 @pytest.fixture(scope="module")
 def data_cells(notebook):
     """The notebook's code cells from the top to the one that reads the arrays."""
-    cells = []
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cells.append(cell)
-            if "x_train = read_idx(" in cell.source:
-                return cells
-    pytest.fail("no cell of the notebook reads x_train with read_idx")
-
-
-@pytest.fixture(scope="module")
-def kernel(data_cells):
-    """One kernel for the module; every run re-executes the cells from scratch."""
-    client = NotebookClient(
-        nbformat.v4.new_notebook(),
-        kernel_name="python3",
-        timeout=60,
-        resources={"metadata": {"path": str(CONTENT)}},
+    return code_cells_until(
+        notebook,
+        lambda source: "x_train = read_idx(" in source,
+        "reads x_train with read_idx",
     )
-    with client.setup_kernel():
-        yield client
 
 
 class Run:

@@ -18,8 +18,7 @@ import time
 import jupytext
 import nbformat
 import pytest
-from conftest import CONTENT, MNIST_NAMES, serve
-from nbclient import NotebookClient
+from conftest import MNIST_NAMES, code_cells_until, serve
 from tqdm import tqdm
 
 SLOW_FILE = "t10k-images-idx3-ubyte.gz"  # 1.6 MB: about 4 s at the slow rate
@@ -63,25 +62,11 @@ def mirror(mnist_source):
 @pytest.fixture(scope="module")
 def fetch_cells(notebook):
     """The notebook's code cells from the top to the one that fetches the data."""
-    cells = []
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cells.append(cell)
-            if cell.source.startswith("fetch_mnist("):
-                return cells
-    pytest.fail("no cell of the notebook starts with fetch_mnist(")
-
-
-@pytest.fixture(scope="module")
-def kernel():
-    client = NotebookClient(
-        nbformat.v4.new_notebook(),
-        kernel_name="python3",
-        timeout=60,
-        resources={"metadata": {"path": str(CONTENT)}},
+    return code_cells_until(
+        notebook,
+        lambda source: source.startswith("fetch_mnist("),
+        "starts with fetch_mnist(",
     )
-    with client.setup_kernel():
-        yield client
 
 
 @pytest.fixture

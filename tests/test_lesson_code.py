@@ -355,15 +355,21 @@ def test_train_network_shifts_each_batch_only_when_asked(nb, monkeypatch):
             )
         }
 
-    monkeypatch.setitem(nb, "loss_and_gradients", recording)
-    for max_shift in (0, 1):
-        batches.clear()
+    def train(generator, **options):
         run_train_network(
             nb,
             tiny_params(rng, 784, 8, 10, dtype=np.float32),
             images,
             labels,
             (images[:8], labels[:8]),
+            generator,
+            **options,
+        )
+
+    monkeypatch.setitem(nb, "loss_and_gradients", recording)
+    for max_shift in (0, 1):
+        batches.clear()
+        train(
             np.random.default_rng(23),
             epochs=3,
             batch_size=8,
@@ -378,16 +384,7 @@ def test_train_network_shifts_each_batch_only_when_asked(nb, monkeypatch):
         else:
             assert used == {(0, 0)}
     with pytest.raises(ValueError, match="blank"):
-        run_train_network(
-            nb,
-            tiny_params(rng, 784, 8, 10, dtype=np.float32),
-            images,
-            labels,
-            (images[:8], labels[:8]),
-            rng,
-            epochs=1,
-            max_shift=1,
-        )
+        train(rng, epochs=1, max_shift=1)
 
 
 def test_split_is_disjoint_and_covers_the_set(nb):
