@@ -133,3 +133,16 @@ def kernel_channel(lab):
     finally:
         channel.close()
         session.delete(f"{base}/api/kernels/{kernel['id']}", timeout=30)
+
+
+def run_first_cells(channel, notebook, count=5):
+    """Run the notebook's first `count` code cells (Colab setup, file names,
+    cache, overrides, the download helper) and check the helper is defined."""
+    code_cells = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    for source in code_cells[:count]:
+        status, output = execute(channel, source)
+        assert status == "ok", output
+    status, output = execute(
+        channel, "print(len(mnist_sha256), len(mirrors) > 0, callable(fetch_mnist))"
+    )
+    assert status == "ok" and output.split() == ["4", "True", "True"], output

@@ -16,7 +16,13 @@ import venv
 import jupytext
 import pytest
 from conftest import NOTEBOOK, REPO
-from lab_server import default_viewers, execute, kernel_channel, running_lab
+from lab_server import (
+    default_viewers,
+    execute,
+    kernel_channel,
+    run_first_cells,
+    running_lab,
+)
 
 NOT_COPIED = shutil.ignore_patterns(
     ".git", ".tox", ".venv", "_build", "test-artifacts", "__pycache__",
@@ -120,15 +126,4 @@ def test_kernel_has_what_the_notebook_imports_and_runs_its_first_cells(lab, bind
         prefix, missing = output.splitlines()
         assert prefix == str(binder["python"].parent.parent)
         assert missing == "[]", f"not in .binder/requirements.txt: {missing}"
-        code_cells = [
-            cell.source for cell in notebook.cells if cell.cell_type == "code"
-        ]
-        for source in code_cells[
-            :5
-        ]:  # Colab setup, file names, cache, overrides, helpers
-            status, output = execute(channel, source)
-            assert status == "ok", output
-        status, output = execute(
-            channel, "print(len(mnist_sha256), len(mirrors) > 0, callable(fetch_mnist))"
-        )
-        assert status == "ok" and output.split() == ["4", "True", "True"], output
+        run_first_cells(channel, notebook)

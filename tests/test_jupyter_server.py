@@ -8,7 +8,13 @@ import sys
 import jupytext
 import pytest
 from conftest import CONTENT, NOTEBOOK, REPO
-from lab_server import default_viewers, execute, kernel_channel, running_lab
+from lab_server import (
+    default_viewers,
+    execute,
+    kernel_channel,
+    run_first_cells,
+    running_lab,
+)
 
 NAME = NOTEBOOK.name
 
@@ -63,15 +69,4 @@ def test_saving_writes_the_paired_ipynb(server):
 def test_kernel_runs_the_first_code_cells(server):
     with kernel_channel(server) as channel:
         execute(channel, f"import os; os.chdir({str(server['root'])!r})")
-        code_cells = [
-            c.source for c in jupytext.read(NOTEBOOK).cells if c.cell_type == "code"
-        ]
-        for source in code_cells[
-            :5
-        ]:  # Colab setup, file names, cache, overrides, helpers
-            status, output = execute(channel, source)
-            assert status == "ok", output
-        status, output = execute(
-            channel, "print(len(mnist_sha256), len(mirrors) > 0, callable(fetch_mnist))"
-        )
-        assert status == "ok" and output.split() == ["4", "True", "True"], output
+        run_first_cells(channel, jupytext.read(NOTEBOOK))
