@@ -32,7 +32,7 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def notebook_tab(lab):
+def notebook_tab(lab, notebook):
     playwright_api = pytest.importorskip("playwright.sync_api")
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -46,15 +46,23 @@ def notebook_tab(lab):
         tab.wait_for_selector(
             ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000
         )
+        # JupyterLab attaches the cells a few at a time, over several seconds.
+        tab.wait_for_function(
+            "count => document.querySelectorAll('.jp-Notebook .jp-Cell').length"
+            " >= count",
+            arg=len(notebook.cells),
+            timeout=120_000,
+        )
         yield tab
         browser.close()
 
 
-def test_the_md_opens_in_the_notebook_view(notebook_tab):
+def test_the_md_opens_in_the_notebook_view(notebook_tab, notebook):
     assert notebook_tab.locator(".jp-FileEditor").count() == 0
-    # JupyterLab draws only the cells near the view.
-    assert notebook_tab.locator(".jp-NotebookPanel .jp-CodeCell").count() >= 1
-    assert notebook_tab.locator(".jp-NotebookPanel .jp-MarkdownCell").count() >= 1
+    cells = notebook_tab.locator(".jp-NotebookPanel .jp-Cell")
+    code_cells = notebook_tab.locator(".jp-NotebookPanel .jp-CodeCell")
+    assert cells.count() == len(notebook.cells)
+    assert code_cells.count() == sum(c.cell_type == "code" for c in notebook.cells)
 
 
 def test_markdown_cells_render_their_myst(notebook_tab):
