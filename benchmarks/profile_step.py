@@ -8,8 +8,9 @@ Each part runs over every batch of one epoch (55,000 images, batches of 256), as
 the notebook's `train_network` does, with the notebook's own functions: gathering
 the batches, moving them by a pixel (`shift_batch`), drawing the dropout masks,
 `loss_and_gradients` (and, on their own, its five matrix products, on arrays of the
-same shapes; the rest of it is elementwise work), `adam_step`, and the validation
-accuracy measured after each epoch. The whole
+same shapes; the rest of it is elementwise work), `adam_step`, the running average
+of the weights (`update_average`), and the validation accuracy measured after each
+epoch. The whole
 epoch (`train_network` for one epoch) is timed too. With several `--notebook`s (for
 a before/after comparison), the versions take turns within each round, so that a
 busy machine slows them alike. The table shows medians over the rounds.
@@ -94,12 +95,21 @@ def epoch_parts(nb, data, blanks, args):
         for i in range(steps):
             nb["adam_step"](params, grads[i], adam_state, 1e-4)
 
+    average = {name: value.copy() for name, value in params.items()}
+
+    def update_average():
+        for step in range(1, steps + 1):
+            nb["update_average"](average, params, step, args.average_decay)
+
     def evaluate():
         nb["accuracy"](params, x_val, y_val)
 
     options = {"dropout": dropout} if "dropout" in recipe else {}
     if "shift_batch" in nb:
         options.update(max_shift=args.max_shift, blank=blanks["standardised"])
+    averaging = "update_average" in nb and args.average_decay
+    if averaging:
+        options.update(average_decay=args.average_decay)
 
     def whole_epoch():
         nb["train_network"](
@@ -122,6 +132,7 @@ def epoch_parts(nb, data, blanks, args):
         "loss_and_gradients": gradients,
         "of which the five matmuls": matmuls,
         "adam_step": adam,
+        "average the weights (update_average)": update_average if averaging else None,
         "evaluation (validation accuracy, 5,000 images)": evaluate,
         "whole epoch (train_network, epochs=1)": whole_epoch,
     }
@@ -139,6 +150,9 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--dropout", type=float, help="default: each notebook's")
     parser.add_argument("--max-shift", type=int, default=1, help="section 5's")
+    parser.add_argument(
+        "--average-decay", type=float, default=0.99, help="section 5's (0: none)"
+    )
     parser.add_argument(
         "--notebook", type=Path, action="append", help=f"default: {NOTEBOOK.name}"
     )

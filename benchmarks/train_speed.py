@@ -8,11 +8,13 @@ over several seeds.
 
 The NumPy model code is taken from the notebook itself (the cells tagged
 `model-code` and `data-code`), so this measures exactly what readers run, with the
-notebook's defaults (epochs, learning rate, dropout) and the one-pixel shifts that
-section 5 adds to them (max_shift=1). PyTorch, when it is installed, trains the same
-network (Linear, ReLU, Dropout, Linear) from the same initial weights, with the
-same optimiser (Adam), cosine schedule, batch size, data, order of the batches and
-shift of each batch (its dropout masks are its own). scikit-learn trains its
+notebook's defaults (epochs, learning rate, dropout) and what section 5 adds to
+them: one-pixel shifts (max_shift=1) and the running average of the weights
+(average_decay=0.99), which is what each epoch's test accuracy measures. PyTorch,
+when it is installed, trains the same network (Linear, ReLU, Dropout, Linear) from
+the same initial weights, with the same optimiser (Adam), cosine schedule, batch
+size, data, order of the batches, shift of each batch and weight averaging (its
+dropout masks are its own). scikit-learn trains its
 MLPClassifier of the same size (its own initialisation, Adam at its default
 settings, one partial_fit per epoch) on the standardised pixels and on pixels in
 [0, 1], until it reaches 97.5% (or --sklearn-epochs), and the better of the two
@@ -110,6 +112,8 @@ def load_data(data_dir=None, seed=0):
 def section5_options(args, blank):
     """What section 5 passes to train_network beyond its defaults."""
     options = {"max_shift": args.max_shift, "blank": blank}
+    if args.average_decay:
+        options["average_decay"] = args.average_decay
     if args.epochs:
         options["epochs"] = args.epochs
     return options
@@ -171,8 +175,8 @@ def run_numpy(nb, data, blank, seed, args, label="numpy"):
     initial_params = copy.deepcopy(params)
     curve = []
 
-    def record(epoch, params, seconds):
-        curve.append((seconds, nb["accuracy"](params, x_test, y_test)))
+    def record(epoch, network, seconds):  # network: the averaged weights, if any
+        curve.append((seconds, nb["accuracy"](network, x_test, y_test)))
         print_epoch(label, epoch, seconds, curve[-1][1])
 
     nb["train_network"](
@@ -239,7 +243,8 @@ def run_sklearn(data, seed, args, label):
 
 def run_torch(torch, nb, data, blank, seed, args, initial_params, replay):
     """The same network and recipe in PyTorch, replaying NumPy's batches: their
-    order (`replay.permutations`) and their shifts (`replay.offsets`)."""
+    order (`replay.permutations`) and their shifts (`replay.offsets`). With
+    --average-decay, the test accuracy is the averaged copy's, as in NumPy."""
     x_fit, y_fit, _, _, x_test, y_test = data
     recipe = nb["train_network"].__kwdefaults__
     epochs = args.epochs or recipe["epochs"]
@@ -255,6 +260,7 @@ def run_torch(torch, nb, data, blank, seed, args, initial_params, replay):
         for layer, name in ((model[0], "hidden"), (model[3], "output")):
             layer.weight.copy_(torch.from_numpy(initial_params[f"{name}_weights"].T))
             layer.bias.copy_(torch.from_numpy(initial_params[f"{name}_bias"]))
+    averaged = copy.deepcopy(model)  # updated as the notebook's update_average
     optimizer = torch.optim.Adam(
         model.parameters(), lr=learning_rate, betas=(0.9, 0.999), eps=1e-8
     )
@@ -285,11 +291,20 @@ def run_torch(torch, nb, data, blank, seed, args, initial_params, replay):
             loss = torch.nn.functional.cross_entropy(model(batch_images), labels[batch])
             loss.backward()
             optimizer.step()
+            if args.average_decay:
+                decay = args.average_decay
+                rate = (1 - decay) / (1 - decay**step)
+                with torch.no_grad():
+                    for average, weights in zip(
+                        averaged.parameters(), model.parameters()
+                    ):
+                        average.lerp_(weights, rate)
         seconds += CLOCK() - started
-        model.eval()
+        network = averaged if args.average_decay else model
+        network.eval()
         with torch.no_grad():
             test_accuracy = (
-                (model(test_images).argmax(1) == test_labels).double().mean()
+                (network(test_images).argmax(1) == test_labels).double().mean()
             )
         curve.append((seconds, float(test_accuracy)))
         print_epoch("torch", epoch, seconds, curve[-1][1])
@@ -326,6 +341,12 @@ def main():
     parser.add_argument("--epochs", type=int, help="default: the notebook's")
     parser.add_argument(
         "--max-shift", type=int, default=1, help="section 5's shifts (0: none)"
+    )
+    parser.add_argument(
+        "--average-decay",
+        type=float,
+        default=0.99,
+        help="section 5's running average of the weights (0: none)",
     )
     parser.add_argument("--sklearn-epochs", type=int, default=20)
     parser.add_argument(
@@ -380,7 +401,9 @@ def main():
             for key in ("epochs", "learning_rate", "dropout")
             if key in recipe
         )
-        + f"; shifts of up to {args.max_shift} pixel; {args.hidden} hidden units, "
+        + f"; shifts of up to {args.max_shift} pixel"
+        + f"; weight average decay {args.average_decay or 'none'}"
+        + f"; {args.hidden} hidden units, "
         + f"batches of {args.batch_size}"
     )
     peak = matmul_peak_gflops()

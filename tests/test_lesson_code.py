@@ -133,6 +133,7 @@ COVERED = {
     "new_adam_state": "test_adam_*",
     "adam_step": "test_adam_*",
     "cosine_step_size": "test_cosine_*",
+    "update_average": "test_update_average_*",
     "train_network": "test_train_network_*",
     "forward": "test_forward_*",
     "backward": "test_backward_*",
@@ -826,6 +827,74 @@ def test_cosine_starts_at_peak_is_half_halfway_and_ends_at_zero(nb):
 
 
 # --- Section 5: the training loop -----------------------------------------------------
+
+
+def test_update_average_is_adams_corrected_running_mean(nb):
+    rng = np.random.default_rng(24)
+    decay = 0.9
+    weights = rng.normal(size=(40, 3, 5))
+    average = {"w": rng.normal(size=(3, 5))}  # any start: step 1 replaces it
+    running_mean = np.zeros((3, 5))
+    for step, current in enumerate(weights, start=1):
+        lesson(nb, "update_average")(average, {"w": current}, step, decay)
+        running_mean = decay * running_mean + (1 - decay) * current
+        assert np.allclose(average["w"], running_mean / (1 - decay**step))
+        if step == 1:
+            assert np.allclose(average["w"], weights[0], rtol=0, atol=1e-12)
+
+
+def test_update_average_leaves_a_weight_that_never_moved_exactly_alone(nb):
+    start = np.random.default_rng(25).normal(size=100).astype(np.float32)
+    average = {"w": start.copy()}
+    for step in range(1, 300):
+        lesson(nb, "update_average")(average, {"w": start}, step)
+    assert np.array_equal(average["w"], start)
+    assert average["w"].dtype == np.float32
+
+
+def test_train_network_averages_the_weights_only_when_asked(nb, monkeypatch):
+    epochs, batch_size, decay = 3, 64, 0.9
+    real_update = nb["update_average"]
+    latest = []  # the weights after each step, as update_average sees them
+
+    def recording(average, params, step, decay):
+        assert step == len(latest) + 1
+        latest.append(copy.deepcopy(params))
+        real_update(average, params, step, decay)
+
+    monkeypatch.setitem(nb, "update_average", recording)
+    for average_decay in (None, decay):
+        latest.clear()
+        params, images, labels, validation, rng = easy_run()
+        scored = scripted_validation(nb, monkeypatch, validation[0], [0.5] * epochs)
+        final, _ = run_train_network(
+            nb,
+            params,
+            images,
+            labels,
+            validation,
+            rng,
+            epochs=epochs,
+            batch_size=batch_size,
+            average_decay=average_decay,
+        )
+        if average_decay is None:
+            assert latest == []
+            continue
+        steps_per_epoch = len(images) // batch_size
+        assert len(latest) == epochs * steps_per_epoch
+        expected = {name: np.zeros_like(value) for name, value in final.items()}
+        for step, weights in enumerate(latest, start=1):
+            for name in expected:
+                expected[name] = decay * expected[name] + (1 - decay) * weights[name]
+            if step % steps_per_epoch == 0:  # each epoch scores the average
+                epoch_scored = scored[step // steps_per_epoch - 1]
+                for name, value in expected.items():
+                    corrected = value / (1 - decay**step)
+                    assert np.allclose(epoch_scored[name], corrected, atol=1e-6)
+        assert final is params  # the average is copied into the trained arrays
+        assert same_params(final, scored[-1])
+        assert not same_params(final, latest[-1])
 
 
 def easy_run(seed=15, count=512, features=20):
