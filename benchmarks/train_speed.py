@@ -24,7 +24,7 @@ splits the update over the threads: a speed-up that would cost the lesson its
 clarity, so it lives here only.
 
 Each round trains every model once with the round's seed (NumPy's seed sets its
-initial weights, batch order and dropout masks), so that a noisy machine slows all
+initial weights, batch order, shifts and dropout masks), so that a noisy machine slows all
 of them alike. The data split is the same in every round. Times count training
 only (no evaluation) and are medians over the rounds.
 
