@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from train_speed import limit_threads, load_data  # noqa: E402
+from train_speed import limit_threads, load_data, section5_options  # noqa: E402
 from notebook_code import NOTEBOOK, notebook_code  # noqa: E402
 
 CLOCK = time.perf_counter  # --cpu-time: time.process_time
@@ -104,12 +104,12 @@ def epoch_parts(nb, data, blanks, args):
     def evaluate():
         nb["accuracy"](params, x_val, y_val)
 
-    options = {"dropout": dropout} if "dropout" in recipe else {}
-    if "shift_batch" in nb:
-        options.update(max_shift=args.max_shift, blank=blanks["standardised"])
-    averaging = "update_average" in nb and args.average_decay
-    if averaging:
-        options.update(average_decay=args.average_decay)
+    # section 5's options, less those an older notebook's train_network lacks
+    section5 = section5_options(args, blanks["standardised"])
+    options = {key: value for key, value in section5.items() if key in recipe}
+    if "dropout" in recipe:
+        options["dropout"] = dropout
+    averaging = "average_decay" in options
 
     def whole_epoch():
         nb["train_network"](
@@ -127,7 +127,7 @@ def epoch_parts(nb, data, blanks, args):
     gradients()  # warm up, and fill `grads` for the Adam part
     parts = {
         "gather batches (images[batch], targets[batch])": gather,
-        "shift batches (shift_batch)": shift if "shift_batch" in nb else None,
+        "shift batches (shift_batch)": shift if "max_shift" in options else None,
         "draw dropout masks": draw_masks if dropout else None,
         "loss_and_gradients": gradients,
         "of which the five matmuls": matmuls,

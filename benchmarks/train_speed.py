@@ -114,7 +114,7 @@ def section5_options(args, blank):
     options = {"max_shift": args.max_shift, "blank": blank}
     if args.average_decay:
         options["average_decay"] = args.average_decay
-    if args.epochs:
+    if getattr(args, "epochs", None):  # profile_step.py has no --epochs
         options["epochs"] = args.epochs
     return options
 
