@@ -167,18 +167,24 @@ def test_error_still_falling(error_trend, history):
     assert error_trend < 0, history["test_error"]
 
 
+@after("id-gradient-check-small", "backward is right: both errors at rounding")
+def small_gradient_check_passes(check_errors):
+    assert set(check_errors) == {"hidden weights", "output weights"}
+    assert max(check_errors.values()) < 1e-6, check_errors
+
+
 @after(
-    "id-gradient-check-small",
-    "only the corrected backward agrees; the gate-only fix is off by 1/3",
+    "id-gradient-check-bugs",
+    "output gradients right, hidden wrong; gate-only fix off by exactly 1/3",
 )
-def small_gradient_check_tells_the_bugs_apart(check_errors):
-    assert check_errors["backward"] < 1e-6, check_errors
-    assert abs(check_errors["backward_with_gate_fix_only"] - 1 / 3) < 1e-3
+def small_gradient_check_tells_the_bugs_apart(bug_errors):
+    published = bug_errors["backward_as_first_published"]
+    gate_only = bug_errors["backward_with_gate_fix_only"]
+    for errors in (published, gate_only):
+        assert errors["output weights"] < 1e-6, bug_errors
+    assert abs(gate_only["hidden weights"] - 1 / 3) < 1e-3, bug_errors
     # an always-open gate adds gradient where the unit was off: never closer
-    assert (
-        check_errors["backward_as_first_published"]
-        >= check_errors["backward_with_gate_fix_only"] - 1e-6
-    ), check_errors
+    assert published["hidden weights"] >= gate_only["hidden weights"] - 1e-6
 
 
 # --- 5. Go further ----------------------------------------------------------------
