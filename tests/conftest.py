@@ -6,6 +6,7 @@ import hashlib
 import http.server
 import os
 import socket
+import tempfile
 import threading
 from pathlib import Path
 
@@ -58,13 +59,9 @@ def notebook():
     return jupytext.read(NOTEBOOK)
 
 
-@pytest.fixture(scope="session")
-def mnist_source():
-    """A folder holding the four original MNIST files.
-
-    MNIST_SOURCE_DIR if set, else the shared copy beside the repository, else the
-    tutorial's own cache (filled by the nbval run, which comes first).
-    """
+def find_mnist_source():
+    """MNIST_SOURCE_DIR if set, else the shared copy beside the repository,
+    else the tutorial's own cache; None if none holds the four files."""
     candidates = [
         os.environ.get("MNIST_SOURCE_DIR"),
         REPO.parent / "shared" / "data" / "mnist",
@@ -73,6 +70,35 @@ def mnist_source():
     for folder in filter(None, candidates):
         if all((Path(folder) / name).is_file() for name in MNIST_NAMES):
             return Path(folder)
+    return None
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected
+def pytest_collection_modifyitems(session, config, items):
+    """Start the seed sweep of test_claims.py as soon as the tests are known,
+    if any of them needs it and the data is at hand: it runs in the
+    background while the rest of the suite does."""
+    if not any("seed_sweep" in getattr(i, "fixturenames", ()) for i in items):
+        return
+    source = find_mnist_source()
+    if source is None:
+        return  # the fixture starts it later, once the nbval run has the data
+    from test_claims import own_data_copy, start_seed_sweep
+
+    folder = Path(tempfile.mkdtemp(prefix="sweep-data-"))
+    config.seed_sweep = start_seed_sweep(own_data_copy(source, folder))
+
+
+@pytest.fixture(scope="session")
+def mnist_source():
+    """A folder holding the four original MNIST files.
+
+    MNIST_SOURCE_DIR if set, else the shared copy beside the repository, else the
+    tutorial's own cache (filled by the nbval run, which comes first).
+    """
+    folder = find_mnist_source()
+    if folder is not None:
+        return folder
     pytest.fail(
         "The tests need the four MNIST .gz files: set MNIST_SOURCE_DIR to a folder "
         "that holds them, or run the notebook once so that _data/ has them."

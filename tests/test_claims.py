@@ -9,15 +9,18 @@ checks embedded (see tox.ini), so the checks add no execution of their own.
 import ast
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import jupytext
 import pytest
 from check_claims import ID_PREFIX, cell_ids, embed
 from claims import CHECKS
-from conftest import NOTEBOOK, REPO
+from conftest import MNIST_NAMES, NOTEBOOK, REPO
 
 CHECK_CLAIMS = REPO / "tests" / "check_claims.py"
 SEED_LITERAL = re.compile(r"(default_rng\(|\b\w*_seed = )(\d[\d_]*)")
@@ -142,15 +145,15 @@ def test_the_seed_pattern_finds_every_generator(notebook):
     assert len(SEED_LITERAL.findall(source)) >= SEEDED_CELLS_AT_LEAST
 
 
-@pytest.fixture(scope="module")
-def seed_sweep(tmp_path_factory):
-    """check_claims.py on a reseeded copy for each set of other seeds, two at
-    a time, each with one BLAS thread, so that the second core is busy while
-    a run does the many steps that use only one."""
-    folder = tmp_path_factory.mktemp("seeds")
+def start_seed_sweep(data_dir):
+    """Start check_claims.py on a reseeded copy for each set of other seeds,
+    in the background, two at a time and at a lower priority, each kernel
+    with one BLAS thread: the sweep then fills the second core while the rest
+    of the suite runs on the first. Returns {name: future of its result}."""
+    folder = Path(tempfile.mkdtemp(prefix="seed-sweep-"))
     environment = dict(
         os.environ,
-        MNIST_DATA_DIR=os.environ.get("MNIST_DATA_DIR", str(REPO / "_data")),
+        MNIST_DATA_DIR=str(data_dir),
         OPENBLAS_NUM_THREADS="1",
         OMP_NUM_THREADS="1",
     )
@@ -164,14 +167,33 @@ def seed_sweep(tmp_path_factory):
             text=True,
             timeout=1800,
             env=environment,
+            preexec_fn=lambda: os.nice(10),
         )
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        runs = {
-            name: pool.submit(check, name, offset)
-            for name, offset in OTHER_SEEDS.items()
-        }
-        return {name: run.result() for name, run in runs.items()}
+    pool = ThreadPoolExecutor(max_workers=2)
+    runs = {
+        name: pool.submit(check, name, offset) for name, offset in OTHER_SEEDS.items()
+    }
+    pool.shutdown(wait=False)
+    return runs
+
+
+@pytest.fixture(scope="module")
+def seed_sweep(request, mnist_source, tmp_path_factory):
+    """The sweep conftest started at collection, or a new one."""
+    runs = getattr(request.config, "seed_sweep", None)
+    if runs is None:
+        folder = tmp_path_factory.mktemp("sweep-data")
+        runs = start_seed_sweep(own_data_copy(mnist_source, folder))
+    return {name: run.result() for name, run in runs.items()}
+
+
+def own_data_copy(source, folder):
+    """The four MNIST files copied into `folder`, the sweep's own, so that
+    its runs never race with another run's download into _data/."""
+    for name in MNIST_NAMES:
+        shutil.copyfile(Path(source) / name, folder / name)
+    return folder
 
 
 @pytest.mark.parametrize("name", OTHER_SEEDS)
