@@ -37,10 +37,7 @@ def stamp_text(executed_at, python, versions):
         f"{name} {version}" for name, version in versions.items() if version
     ]
     listed = ", ".join(tools[:-1]) + " and " + tools[-1]
-    return (
-        f"Executed on {when.day} {when:%B %Y} at {when:%H:%M} UTC "
-        f"with {listed}."
-    )
+    return f"Executed on {when.day} {when:%B %Y} at {when:%H:%M} UTC " f"with {listed}."
 
 
 def add_stamp(app, doctree, docname):

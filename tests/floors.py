@@ -11,7 +11,9 @@ import re
 import sys
 from pathlib import Path
 
-FLOOR = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*[^#]*?>=\s*(?P<v>[^,;\s#]+)")
+FLOOR = re.compile(
+    r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*[^#]*?>=\s*(?P<v>[^,;\s#]+)"
+)
 
 
 def floors(text):
