@@ -14,6 +14,7 @@ one.
 """
 
 import datetime
+from html import escape
 from importlib import metadata
 
 from docutils import nodes
@@ -36,8 +37,9 @@ def stamp_text(executed_at, python, versions):
     tools = [f"Python {python}"] + [
         f"{name} {version}" for name, version in versions.items() if version
     ]
-    listed = ", ".join(tools[:-1]) + " and " + tools[-1]
-    return f"Executed on {when.day} {when:%B %Y} at {when:%H:%M} UTC " f"with {listed}."
+    listed = ", ".join(tools[:-1]) + " and " + tools[-1] if tools[1:] else tools[0]
+    date = f"{when.day} {when:%B %Y}"  # 2 December 2026, on any platform
+    return f"Executed on {date} at {when:%H:%M} UTC with {listed}."
 
 
 def add_stamp(app, doctree, docname):
@@ -54,9 +56,10 @@ def add_stamp(app, doctree, docname):
     )
     versions = {name: package_version(dist) for name, dist in PACKAGES.items()}
     text = stamp_text(executed_at, python, versions)
-    stamp = nodes.paragraph("", "", classes=[CLASS])
-    stamp += nodes.emphasis(text, text)
-    doctree += stamp
+    # Small print at the end of the article: HTML only (other builders, such
+    # as linkcheck, skip a raw node).
+    html = f'<p class="{CLASS}"><small>{escape(text)}</small></p>'
+    doctree += nodes.raw("", html, format="html")
 
 
 def setup(app):
