@@ -1,4 +1,4 @@
-"""Work around two upstream bugs that the book's pages show. Drop each when fixed.
+"""Work around four upstream bugs that the book's pages show. Drop each when fixed.
 
 1. Sphinx 7.4 writes every inline script that an extension adds after the
    builder starts twice (the builder stores it once as ``None`` and once as
@@ -10,9 +10,18 @@
    content" while it shows "Show code cell source", which fails WCAG 2.5.3
    (axe's label-content-name-mismatch). Without the label, the summary is
    named by the text it shows.
+3. pydata-sphinx-theme 0.17's search button is labelled "Search" while it
+   shows "Search Ctrl+K" (WCAG 2.5.3 again). ``templates/`` overrides its
+   template: the button is named by what it shows.
+4. The same theme's colour-mode button is labelled "Color mode" while its
+   icons' titles (Light, Dark, System Settings) make up its content (WCAG
+   2.5.3). The overriding template hides the icons from assistive technology.
+   The two templates copy 0.17.1's markup: compare them with the theme's
+   ``components/`` when upgrading it.
 """
 
 from html import escape
+from pathlib import Path
 
 from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput
 
@@ -42,7 +51,13 @@ def visit_hidden_input_summary(self, node):
     self.body.append("</summary>\n")
 
 
+def use_fixed_templates(app, config):
+    # First in the search path, ahead of the theme's own components/.
+    config.templates_path.insert(0, str(Path(__file__).parent / "templates"))
+
+
 def setup(app):
+    app.connect("config-inited", use_fixed_templates)
     app.connect("html-page-context", drop_repeated_inline_scripts, priority=900)
     app.add_node(
         HideCodeCellNode,
