@@ -394,8 +394,9 @@ def most_confident_mistakes_shown(
 
 
 @after("id-weight-change-plot", "panel k shows how unit k's weights changed")
-def weight_change_panels(axes, weight_change):
-    for unit in (0, 1, 35):
+def weight_change_panels(axes, weight_change, shown_units):
+    assert axes.size == shown_units
+    for unit in (0, 1, shown_units - 1):
         assert np.array_equal(
             axes.flat[unit].images[0].get_array(),
             weight_change[:, unit].reshape(28, 28),
