@@ -17,6 +17,7 @@ busy machine slows them alike. The table shows medians over the rounds.
 """
 
 import argparse
+import inspect
 import os
 import sys
 import time
@@ -66,7 +67,7 @@ def epoch_parts(nb, data, blanks, args):
 
     def shift():
         for images in inputs:
-            nb["shift_batch"](images, rng, blanks["standardised"], args.max_shift)
+            nb["shift_batch"](images, rng, blanks["standardised"])
 
     def draw_masks():
         for _ in range(steps):
@@ -106,28 +107,27 @@ def epoch_parts(nb, data, blanks, args):
 
     # section 5's options, less those an older notebook's train_network lacks
     section5 = section5_options(args, blanks["standardised"])
+    if "max_shift" in recipe:  # an older notebook: max_shift and blank
+        shifting = section5.pop("shift_background") is not None
+        section5.update(max_shift=int(shifting), blank=blanks["standardised"])
     options = {key: value for key, value in section5.items() if key in recipe}
     if "dropout" in recipe:
         options["dropout"] = dropout
     averaging = "average_decay" in options
+    shifting = options.get("shift_background") is not None or options.get("max_shift")
+    # an older notebook's train_network takes the four arrays, not two sets
+    in_sets = "training_set" in inspect.signature(nb["train_network"]).parameters
+    sets = ((x_fit, y_fit), (x_val, y_val)) if in_sets else (x_fit, y_fit, x_val, y_val)
 
     def whole_epoch():
         nb["train_network"](
-            params,
-            x_fit,
-            y_fit,
-            x_val,
-            y_val,
-            rng,
-            epochs=1,
-            show_progress=False,
-            **options,
+            params, *sets, rng, epochs=1, show_progress=False, **options
         )
 
     gradients()  # warm up, and fill `grads` for the Adam part
     parts = {
         "gather batches (images[batch], targets[batch])": gather,
-        "shift batches (shift_batch)": shift if "max_shift" in options else None,
+        "shift batches (shift_batch)": shift if shifting else None,
         "draw dropout masks": draw_masks if dropout else None,
         "loss_and_gradients": gradients,
         "of which the five matmuls": matmuls,
@@ -149,7 +149,9 @@ def main():
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--dropout", type=float, help="default: each notebook's")
-    parser.add_argument("--max-shift", type=int, default=1, help="section 5's")
+    parser.add_argument(
+        "--max-shift", type=int, default=1, choices=[0, 1], help="section 5's"
+    )
     parser.add_argument(
         "--average-decay", type=float, default=0.99, help="section 5's (0: none)"
     )

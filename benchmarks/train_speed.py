@@ -9,12 +9,13 @@ over several seeds.
 The NumPy model code is taken from the notebook itself (the cells tagged
 `model-code` and `data-code`), so this measures exactly what readers run, with the
 notebook's defaults (epochs, learning rate, dropout) and what section 5 adds to
-them: one-pixel shifts (max_shift=1) and the running average of the weights
-(average_decay=0.99), which is what each epoch's test accuracy measures. PyTorch,
-when it is installed, trains the same network (Linear, ReLU, Dropout, Linear) from
-the same initial weights, with the same optimiser (Adam), cosine schedule, batch
-size, data, order of the batches, shift of each batch and weight averaging (its
-dropout masks are its own). scikit-learn trains its
+them: one-pixel shifts (shift_background) and the running average of the
+weights (average_decay=0.99), which is what each epoch's test accuracy measures.
+PyTorch, when it is installed, trains the same network (Linear, ReLU, Dropout,
+Linear) from the same initial weights, with the same optimiser (Adam: the
+update torch.optim.Adam computes is the notebook's adam_step, eps added after
+the bias correction), cosine schedule, batch size, data, order of the batches,
+shift of each batch and weight averaging (its dropout masks are its own). scikit-learn trains its
 MLPClassifier of the same size (its own initialisation, Adam at its default
 settings, one partial_fit per epoch) on the standardised pixels and on pixels in
 [0, 1], until it reaches 97.5% (or --sklearn-epochs), and the better of the two
@@ -74,7 +75,8 @@ def load_data(data_dir=None, seed=0):
     Returns `nb, data, blanks`: `data[input]` for each of INPUTS is
     (x_fit, y_fit, x_val, y_val, x_test, y_test) in float32, the standardised
     inputs computed from the fit images' statistics as the notebook does;
-    `blanks[input]` is what an empty picture becomes (train_network's `blank`).
+    `blanks[input]` is what an empty picture becomes (train_network's
+    `shift_background`).
     """
     data_dir = Path(data_dir or os.environ.get("MNIST_SOURCE_DIR", REPO / "_data"))
     if not (data_dir / "t10k-labels-idx1-ubyte.gz").is_file():
@@ -111,7 +113,7 @@ def load_data(data_dir=None, seed=0):
 
 def section5_options(args, blank):
     """What section 5 passes to train_network beyond its defaults."""
-    options = {"max_shift": args.max_shift, "blank": blank}
+    options = {"shift_background": blank if args.max_shift else None}
     if args.average_decay:
         options["average_decay"] = args.average_decay
     if getattr(args, "epochs", None):  # profile_step.py has no --epochs
@@ -168,29 +170,28 @@ class RecordingGenerator:
 
 def run_numpy(nb, data, blank, seed, args, label="numpy"):
     """Train the notebook's network; returns the test-accuracy curve, the final
-    test accuracy, and what PyTorch needs to replay the run."""
-    x_fit, y_fit, x_val, y_val, x_test, y_test = data
+    test accuracy, and what PyTorch needs to replay the run.
+
+    The test set stands in for the validation set, so that the history that
+    train_network returns records the test accuracy of the network it keeps
+    (the averaged weights, if any) after each epoch, beside the seconds of
+    training so far (which leave the measurements out)."""
+    x_fit, y_fit, _, _, x_test, y_test = data
     rng = RecordingGenerator(seed)
     params = nb["init_network"](rng, args.hidden)
     initial_params = copy.deepcopy(params)
-    curve = []
-
-    def record(epoch, network, seconds):  # network: the averaged weights, if any
-        curve.append((seconds, nb["accuracy"](network, x_test, y_test)))
-        print_epoch(label, epoch, seconds, curve[-1][1])
-
-    nb["train_network"](
+    _, history = nb["train_network"](
         params,
-        x_fit,
-        y_fit,
-        x_val,
-        y_val,
+        (x_fit, y_fit),
+        (x_test, y_test),
         rng,
         batch_size=args.batch_size,
-        after_epoch=record,
         show_progress=False,
         **section5_options(args, blank),
     )
+    curve = list(zip(history["seconds"], history["validation_accuracy"]))
+    for epoch, (seconds, test_accuracy) in enumerate(curve, start=1):
+        print_epoch(label, epoch, seconds, test_accuracy)
     return curve, curve[-1][1], initial_params, rng
 
 
@@ -340,7 +341,11 @@ def main():
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--epochs", type=int, help="default: the notebook's")
     parser.add_argument(
-        "--max-shift", type=int, default=1, help="section 5's shifts (0: none)"
+        "--max-shift",
+        type=int,
+        default=1,
+        choices=[0, 1],
+        help="section 5's shifts of up to one pixel (0: none)",
     )
     parser.add_argument(
         "--average-decay",

@@ -24,13 +24,6 @@ from notebook_code import NOTEBOOK, notebook_code
 # adam_step, train_network).
 PARAM_NAMES = ("hidden_weights", "hidden_bias", "output_weights", "output_bias")
 
-# Module-level names that section 3's functions read (not tagged in the notebook).
-SECTION3_SETTINGS = {
-    "pixels_per_image": 784,
-    "hidden_size": 100,
-    "num_classes": 10,
-}
-
 # Pieces that are not functions in the notebook yet: the name, the signature the
 # tests call, and what it must do.
 PROPOSED = {
@@ -49,17 +42,9 @@ SECTION3_FUNCTIONS = ("forward", "backward", "initial_weights", "train")
 
 
 def run_train_network(nb, params, images, labels, validation, rng, **options):
-    """train_network as the lesson calls it; returns (best params, history)."""
-    validation_images, validation_labels = validation
+    """train_network as the lesson calls it; returns (trained params, history)."""
     return nb["train_network"](
-        params,
-        images,
-        labels,
-        validation_images,
-        validation_labels,
-        rng,
-        show_progress=False,
-        **options,
+        params, (images, labels), validation, rng, show_progress=False, **options
     )
 
 
@@ -71,17 +56,23 @@ def run_loss_and_gradients(nb, params, images, targets, loss=None):
     return loss_and_gradients(params, images, targets, loss)
 
 
-def run_section3_train(nb, monkeypatch, weights, rng, data, backward_pass=None, **s):
-    """Section 3's train(), fed through the module-level names it reads."""
-    names = ("training_images", "training_labels", "test_images", "test_labels")
-    for name, value in [*zip(names, data), *s.items()]:
-        monkeypatch.setitem(nb, name, value)
+def run_section3_train(
+    nb, weights, rng, data, epochs=4, learning_rate=0.05, dropout=True
+):
+    """Section 3's train(): data is (training images, training labels, test
+    images, test labels); it trains `weights` in place."""
     hidden_weights, output_weights = weights
-    train = lesson(nb, "train")
-    if backward_pass is None:
-        return train(hidden_weights, output_weights, rng, show_progress=False)
-    return train(
-        hidden_weights, output_weights, rng, backward_pass, show_progress=False
+    training_images, training_labels, test_images, test_labels = data
+    return lesson(nb, "train")(
+        hidden_weights,
+        output_weights,
+        (training_images, training_labels),
+        (test_images, test_labels),
+        rng,
+        epochs,
+        learning_rate,
+        dropout=dropout,
+        show_progress=False,
     )
 
 
@@ -135,6 +126,7 @@ COVERED = {
     "cosine_step_size": "test_cosine_*",
     "update_average": "test_update_average_*",
     "train_network": "test_train_network_*",
+    "dropout_mask": "test_dropout_mask_*",
     "forward": "test_forward_*",
     "backward": "test_backward_*",
     "initial_weights": "test_initial_weights_*",
@@ -368,24 +360,21 @@ def test_train_network_shifts_each_batch_only_when_asked(nb, monkeypatch):
         )
 
     monkeypatch.setitem(nb, "loss_and_gradients", recording)
-    for max_shift in (0, 1):
+    for background in (None, 0):  # these pictures' background is 0
         batches.clear()
         train(
             np.random.default_rng(23),
             epochs=3,
             batch_size=8,
-            max_shift=max_shift,
-            blank=0,
+            shift_background=background,
         )
         offsets = [offsets_of(batch) for batch in batches]
         assert all(len(found) == 1 for found in offsets), offsets
         used = {found.pop() for found in offsets}
-        if max_shift:  # 24 batches: several of the nine offsets turn up
+        if background is not None:  # 24 batches: several of the nine turn up
             assert len(used) >= 4, used
         else:
             assert used == {(0, 0)}
-    with pytest.raises(ValueError, match="blank"):
-        train(rng, epochs=1, max_shift=1)
 
 
 def test_split_is_disjoint_and_covers_the_set(nb):
@@ -446,11 +435,11 @@ def test_relu_derivative_gates_on_a_positive_output(nb):
     assert np.array_equal(gate, [0, 0, 0, 1, 1])
 
 
-def test_initial_weights_are_uniform_in_a_tenth(nb, monkeypatch):
-    for name, value in SECTION3_SETTINGS.items():
-        monkeypatch.setitem(nb, name, value)
+def test_initial_weights_are_uniform_in_a_tenth(nb):
     initial_weights = lesson(nb, "initial_weights")
-    hidden_weights, output_weights = initial_weights(np.random.default_rng(0))
+    hidden_weights, output_weights = initial_weights(
+        np.random.default_rng(0), 784, 100, 10
+    )
     assert hidden_weights.shape == (784, 100) and output_weights.shape == (100, 10)
     for weights in (hidden_weights, output_weights):
         assert weights.min() >= -0.1 and weights.max() < 0.1
@@ -458,8 +447,18 @@ def test_initial_weights_are_uniform_in_a_tenth(nb, monkeypatch):
     # spread is that of a uniform distribution, 0.2 / sqrt(12).
     assert hidden_weights.min() < -0.099 and hidden_weights.max() > 0.099
     assert np.isclose(hidden_weights.std(), 0.2 / math.sqrt(12), rtol=0.02)
-    again = initial_weights(np.random.default_rng(0))
+    again = initial_weights(np.random.default_rng(0), 784, 100, 10)
     assert np.array_equal(again[0], hidden_weights)
+
+
+def test_initial_weights_draw_the_hidden_layer_first(nb):
+    """The draw order that section 3's numbers depend on."""
+    rng = np.random.default_rng(3)
+    hidden_weights, output_weights = lesson(nb, "initial_weights")(rng, 5, 4, 3)
+    assert hidden_weights.shape == (5, 4) and output_weights.shape == (4, 3)
+    expected = np.random.default_rng(3)
+    assert np.array_equal(hidden_weights, 0.2 * expected.random((5, 4)) - 0.1)
+    assert np.array_equal(output_weights, 0.2 * expected.random((4, 3)) - 0.1)
 
 
 def test_forward_doubles_the_units_the_mask_keeps(nb):
@@ -474,16 +473,27 @@ def test_forward_doubles_the_units_the_mask_keeps(nb):
     assert np.array_equal(output, [2.0, 4.0])
 
 
-def test_backward_matches_numerical_gradients(nb):
+def test_forward_without_a_mask_is_the_network_without_dropout(nb):
+    image = np.array([1.0, 2.0])
+    hidden_weights = np.array([[1.0, -1.0, 2.0], [0.0, 1.0, -3.0]])
+    output_weights = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    hidden, output = lesson(nb, "forward")(image, hidden_weights, output_weights, None)
+    assert np.array_equal(hidden, [1.0, 1.0, 0.0])  # kept, not doubled
+    assert np.array_equal(output, [4.0, 6.0])
+
+
+@pytest.mark.parametrize("with_mask", [True, False], ids=["mask", "no mask"])
+def test_backward_matches_numerical_gradients(nb, with_mask):
     forward, backward = lesson(nb, "forward"), lesson(nb, "backward")
     rng = np.random.default_rng(5)
     image = rng.random(6)
     hidden_weights = rng.standard_normal((6, 8))
     output_weights = rng.standard_normal((8, 3))
     label = np.eye(3)[1]
-    mask = np.array([1, 0, 1, 1, 0, 1, 1, 1])
+    mask = np.array([1, 0, 1, 1, 0, 1, 1, 1]) if with_mask else None
     # Some kept units must be switched off by the ReLU, or the gate goes untested.
-    assert np.any((image @ hidden_weights < 0) & (mask == 1))
+    kept = np.ones(8, bool) if mask is None else mask == 1
+    assert np.any((image @ hidden_weights < 0) & kept)
 
     def loss():
         _, output = forward(image, hidden_weights, output_weights, mask)
@@ -513,16 +523,13 @@ def section3_weights(rng, hidden=8):
     return 0.2 * rng.random((6, hidden)) - 0.1, 0.2 * rng.random((hidden, 3)) - 0.1
 
 
-SECTION3_SMALL = {"hidden_size": 8, "epochs": 4, "learning_rate": 0.05}
-
-
-def test_section3_train_scores_its_final_weights_without_dropout(nb, monkeypatch):
+def test_section3_train_scores_its_final_weights_without_dropout(nb):
     rng = np.random.default_rng(6)
     data = section3_data(rng)
     weights = section3_weights(rng)
-    history = run_section3_train(nb, monkeypatch, weights, rng, data, **SECTION3_SMALL)
+    history = run_section3_train(nb, weights, rng, data, epochs=4)
     for series in history.values():
-        assert len(series) == SECTION3_SMALL["epochs"]
+        assert len(series) == 4
     # train() changes the weights in place; the last epoch's test figures are
     # those of the final weights, with every hidden unit on.
     _, _, test_images, test_labels = data
@@ -535,12 +542,12 @@ def test_section3_train_scores_its_final_weights_without_dropout(nb, monkeypatch
     )
 
 
-def test_section3_train_measures_training_accuracy_without_dropout(nb, monkeypatch):
+def test_section3_train_measures_training_accuracy_without_dropout(nb):
     """As issue 8 asks: measured like the test accuracy, not while training."""
     rng = np.random.default_rng(7)
     data = section3_data(rng, noise=6.0)  # hard enough that accuracy stays < 1
     weights = section3_weights(rng)
-    history = run_section3_train(nb, monkeypatch, weights, rng, data, **SECTION3_SMALL)
+    history = run_section3_train(nb, weights, rng, data)
     training_images, training_labels, _, _ = data
     training_output = np.maximum(training_images @ weights[0], 0) @ weights[1]
     right = np.argmax(training_output, axis=1) == np.argmax(training_labels, axis=1)
@@ -551,28 +558,82 @@ def test_section3_train_measures_training_accuracy_without_dropout(nb, monkeypat
     )
 
 
-def test_section3_train_learns_an_easy_problem(nb, monkeypatch):
+@pytest.mark.parametrize("dropout", [True, False], ids=["dropout", "no dropout"])
+def test_section3_train_learns_an_easy_problem(nb, dropout):
     rng = np.random.default_rng(8)
     data = section3_data(rng, noise=0.0)
-    settings = {**SECTION3_SMALL, "epochs": 10}
     history = run_section3_train(
-        nb, monkeypatch, section3_weights(rng), rng, data, **settings
+        nb, section3_weights(rng), rng, data, epochs=10, dropout=dropout
     )
     assert history["test_accuracy"][-1] >= 0.9
     assert history["test_error"][-1] < history["test_error"][0]
 
 
-def test_section3_train_steps_with_the_backward_pass_it_is_given(nb, monkeypatch):
+def test_section3_train_steps_with_backwards_gradients(nb, monkeypatch):
     def no_gradient(image, label, hidden, output, output_weights, dropout_mask):
         return np.zeros((len(image), len(hidden))), np.zeros(output_weights.shape)
 
+    monkeypatch.setitem(nb, "backward", no_gradient)
     rng = np.random.default_rng(9)
     weights = section3_weights(rng)
     before = [w.copy() for w in weights]
-    run_section3_train(
-        nb, monkeypatch, weights, rng, section3_data(rng), no_gradient, **SECTION3_SMALL
-    )
+    run_section3_train(nb, weights, rng, section3_data(rng))
     assert all(np.array_equal(w, b) for w, b in zip(weights, before))
+
+
+class CountingGenerator:
+    """A generator that counts what is drawn from it."""
+
+    def __init__(self, seed):
+        self.generator = np.random.default_rng(seed)
+        self.draws = 0
+
+    def integers(self, *args, **kwargs):
+        self.draws += 1
+        return self.generator.integers(*args, **kwargs)
+
+    def __getattr__(self, name):
+        self.draws += 1
+        return getattr(self.generator, name)
+
+
+@pytest.mark.parametrize("dropout", [True, False], ids=["dropout", "no dropout"])
+def test_section3_train_feeds_forward_and_backward_one_mask_per_image(
+    nb, monkeypatch, dropout
+):
+    real_forward, real_backward = nb["forward"], nb["backward"]
+    seen = []  # (mask given to forward, mask given to backward), per image
+
+    def forward(image, hidden_weights, output_weights, dropout_mask):
+        seen.append([dropout_mask])
+        return real_forward(image, hidden_weights, output_weights, dropout_mask)
+
+    def backward(image, label, hidden, output, output_weights, dropout_mask):
+        seen[-1].append(dropout_mask)
+        return real_backward(image, label, hidden, output, output_weights, dropout_mask)
+
+    monkeypatch.setitem(nb, "forward", forward)
+    monkeypatch.setitem(nb, "backward", backward)
+    rng = np.random.default_rng(10)
+    data = section3_data(rng, count=30)
+    weights = section3_weights(rng, hidden=8)  # the mask's size comes from these
+    counting = CountingGenerator(11)
+    run_section3_train(nb, weights, counting, data, epochs=2, dropout=dropout)
+    assert len(seen) == 2 * 30
+    if not dropout:
+        assert all(
+            to_forward is None and to_backward is None
+            for to_forward, to_backward in seen
+        )
+        assert counting.draws == 0  # no masks drawn
+        return
+    assert counting.draws == 2 * 30  # one fresh mask per image
+    expected = np.random.default_rng(11)
+    for to_forward, to_backward in seen:
+        assert to_forward is to_backward
+        assert np.array_equal(to_forward, expected.integers(0, 2, size=8))
+    masks = np.array([to_forward for to_forward, _ in seen])
+    assert set(np.unique(masks)) == {0, 1}
 
 
 def test_evaluate_scores_without_dropout(nb):
@@ -829,6 +890,26 @@ def test_cosine_starts_at_peak_is_half_halfway_and_ends_at_zero(nb):
 # --- Section 5: the training loop -----------------------------------------------------
 
 
+def test_dropout_mask_keeps_and_scales_as_its_draws_say(nb):
+    dropout_mask = lesson(nb, "dropout_mask")
+    mask = dropout_mask(np.random.default_rng(26), (50, 40), 0.2)
+    assert mask.shape == (50, 40) and mask.dtype == np.float32
+    assert set(np.unique(mask)) == {np.float32(0), np.float32(1 / 0.8)}
+    # the draws train_network's PyTorch replica in benchmarks/ relies on
+    draws = np.random.default_rng(26).random((50, 40), np.float32)
+    assert np.array_equal(mask != 0, draws >= 0.2)
+    assert abs((mask != 0).mean() - 0.8) < 0.03
+    assert abs(mask.mean() - 1) < 0.04  # the expected value of a unit is kept
+
+
+def test_dropout_mask_follows_its_dtype(nb):
+    mask = lesson(nb, "dropout_mask")(
+        np.random.default_rng(27), (3, 4), 0.5, dtype=np.float64
+    )
+    assert mask.dtype == np.float64
+    assert set(np.unique(mask)) <= {0.0, 2.0}
+
+
 def test_update_average_is_adams_corrected_running_mean(nb):
     rng = np.random.default_rng(24)
     decay = 0.9
@@ -866,6 +947,7 @@ def test_train_network_averages_the_weights_only_when_asked(nb, monkeypatch):
     for average_decay in (None, decay):
         latest.clear()
         params, images, labels, validation, rng = easy_run()
+        start = copy.deepcopy(params)
         scored = scripted_validation(nb, monkeypatch, validation[0], [0.5] * epochs)
         final, _ = run_train_network(
             nb,
@@ -878,8 +960,12 @@ def test_train_network_averages_the_weights_only_when_asked(nb, monkeypatch):
             batch_size=batch_size,
             average_decay=average_decay,
         )
+        assert same_params(params, start)  # the caller's params are not touched
+        kept, stepped = scored[0::2], scored[1::2]  # per epoch
         if average_decay is None:
             assert latest == []
+            assert all(same_params(k, s) for k, s in zip(kept, stepped))
+            assert same_params(final, stepped[-1])
             continue
         steps_per_epoch = len(images) // batch_size
         assert len(latest) == epochs * steps_per_epoch
@@ -888,12 +974,13 @@ def test_train_network_averages_the_weights_only_when_asked(nb, monkeypatch):
             for name in expected:
                 expected[name] = decay * expected[name] + (1 - decay) * weights[name]
             if step % steps_per_epoch == 0:  # each epoch scores the average
-                epoch_scored = scored[step // steps_per_epoch - 1]
+                epoch = step // steps_per_epoch - 1
                 for name, value in expected.items():
                     corrected = value / (1 - decay**step)
-                    assert np.allclose(epoch_scored[name], corrected, atol=1e-6)
-        assert final is params  # the average is copied into the trained arrays
-        assert same_params(final, scored[-1])
+                    assert np.allclose(kept[epoch][name], corrected, atol=1e-6)
+                # ... and, beside it, the latest weights
+                assert same_params(stepped[epoch], weights)
+        assert same_params(final, kept[-1])  # it returns the average
         assert not same_params(final, latest[-1])
 
 
@@ -909,7 +996,9 @@ def easy_run(seed=15, count=512, features=20):
 
 def scripted_validation(nb, monkeypatch, validation_images, accuracies):
     """Make train_network see `accuracies` as its validation accuracy, epoch by
-    epoch; returns the list of params it was scored on, one copy per epoch."""
+    epoch. Each epoch scores two networks on the validation images, the one it
+    keeps and then the latest weights; returns a copy of each network scored,
+    in that order (so scored[0::2] are the kept ones, scored[1::2] the latest)."""
     real_accuracy = nb["accuracy"]
     scored = []
 
@@ -917,7 +1006,7 @@ def scripted_validation(nb, monkeypatch, validation_images, accuracies):
         if images is not validation_images:
             return real_accuracy(params, images, labels)
         scored.append(copy.deepcopy(params))
-        return accuracies[len(scored) - 1]
+        return accuracies[(len(scored) - 1) // 2]
 
     monkeypatch.setitem(nb, "accuracy", accuracy)
     return scored
@@ -927,14 +1016,80 @@ def test_train_network_returns_the_weights_of_its_last_epoch(nb, monkeypatch):
     params, images, labels, validation, rng = easy_run()
     scores = [0.5, 0.9, 0.7, 0.8, 0.6]  # the best epoch is not the last
     scored = scripted_validation(nb, monkeypatch, validation[0], scores)
+    start = copy.deepcopy(params)
     final, history = run_train_network(
         nb, params, images, labels, validation, rng, epochs=5
     )
     assert history["validation_accuracy"] == scores
-    assert len(scored) == 5  # no early stop: every planned epoch runs
-    assert not same_params(scored[1], scored[4])  # training went on
-    assert same_params(final, scored[4]), "returned params are not the last epoch's"
-    assert final is params  # trained in place
+    kept = scored[0::2]
+    assert len(kept) == 5  # no early stop: every planned epoch runs
+    assert not same_params(kept[1], kept[4])  # training went on
+    assert same_params(final, kept[4]), "returned params are not the last epoch's"
+    assert same_params(params, start)  # a copy was trained, not the caller's
+
+
+def test_train_network_history_has_one_entry_per_epoch_of_each_record(nb):
+    params, images, labels, validation, rng = easy_run()
+    epochs = 3
+    final, history = run_train_network(
+        nb, params, images, labels, validation, rng, epochs=epochs, average_decay=0.9
+    )
+    assert set(history) == {
+        "training_loss",
+        "validation_accuracy",
+        "latest_validation_accuracy",
+        "training_accuracy",
+        "seconds",
+    }
+    assert all(len(series) == epochs for series in history.values())
+    seconds = history["seconds"]
+    assert all(later > earlier > 0 for earlier, later in zip(seconds, seconds[1:]))
+    accuracy = lesson(nb, "accuracy")
+    # the last epoch's records are those of the network it returns, measured
+    # without dropout: on the validation images, and on as many training images
+    count = len(validation[1])
+    assert count < len(images)
+    assert history["validation_accuracy"][-1] == accuracy(final, *validation)
+    assert history["training_accuracy"][-1] == accuracy(
+        final, images[:count], labels[:count]
+    )
+
+
+def test_train_network_draws_a_fresh_dropout_mask_for_each_batch(nb, monkeypatch):
+    real = nb["loss_and_gradients"]
+    masks = []
+
+    def recording(params, batch_images, batch_targets, loss, dropout_mask):
+        masks.append(dropout_mask)
+        return real(params, batch_images, batch_targets, loss, dropout_mask)
+
+    monkeypatch.setitem(nb, "loss_and_gradients", recording)
+    for dropout in (0.2, 0):
+        masks.clear()
+        params, images, labels, validation, _ = easy_run()
+        run_train_network(
+            nb,
+            params,
+            images,
+            labels,
+            validation,
+            np.random.default_rng(28),
+            epochs=2,
+            batch_size=64,
+            dropout=dropout,
+        )
+        assert len(masks) == 2 * len(images) // 64
+        if not dropout:
+            assert all(mask is None for mask in masks)
+            continue
+        # the generator's draws in order: each epoch's permutation, then one
+        # mask per batch
+        expected = np.random.default_rng(28)
+        for epoch in range(2):
+            expected.permutation(len(images))
+            for mask in masks[epoch * 8 : (epoch + 1) * 8]:
+                draws = expected.random((64, 32), np.float32)
+                assert np.array_equal(mask, (draws >= 0.2) / np.float32(0.8))
 
 
 @pytest.mark.parametrize(
