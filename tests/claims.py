@@ -497,14 +497,14 @@ def width_gains_shrink(width_accuracy, params):
 
 @after(
     "id-exercise-no-shifts",
-    "without shifts: more training images right, fewer validation, wider gap",
+    "without shifts: more training images right, and a wider gap",
 )
 def no_shifts_fit_closer(shift_results, no_shift_start, starting_hidden_weights):
     # the same start as section 5's network, on any seed
     assert np.array_equal(no_shift_start["hidden_weights"], starting_hidden_weights)
     train_with, validation_with = shift_results["with shifts"]
     train_without, validation_without = shift_results["without"]
-    assert validation_without < validation_with, shift_results
+    # the validation difference is within noise on some seeds: not claimed
     assert train_without > train_with, shift_results
     assert train_without - validation_without > train_with - validation_with
 
