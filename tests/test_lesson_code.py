@@ -113,7 +113,7 @@ COVERED = {
     "relu": "test_relu_*",
     "relu_derivative": "test_relu_derivative_*",
     "numerical_gradient": "test_numerical_gradient_*",
-    "gradient_errors": "test_gradient_errors_*",
+    "backward_errors": "test_backward_errors_*",
     "relative_error": "test_relative_error_*",
     "pixel_statistics": "test_pixel_statistics_*",
     "standardise": "test_standardise_*",
@@ -670,11 +670,11 @@ def test_relative_error_of_known_pairs(nb):
     assert np.isclose(relative_error(-numeric, numeric), 1)  # wrong sign
 
 
-def test_gradient_errors_tells_each_array_apart(nb):
+def test_backward_errors_tells_each_array_apart(nb):
     """The check the lesson runs before training: small for the lesson's
     backward, one third for a hidden gradient of half its size, and the
     weights it nudges are left exactly as they were."""
-    gradient_errors, backward = lesson(nb, "gradient_errors"), nb["backward"]
+    backward_errors, backward = lesson(nb, "backward_errors"), nb["backward"]
     rng = np.random.default_rng(3)
     weights = (rng.standard_normal((6, 8)) * 0.5, rng.standard_normal((8, 3)))
     before = [array.copy() for array in weights]
@@ -685,8 +685,8 @@ def test_gradient_errors_tells_each_array_apart(nb):
         hidden_grad, output_grad = backward(*args)
         return hidden_grad / 2, output_grad
 
-    right = gradient_errors(backward, image, label, weights, mask, entries)
-    halved = gradient_errors(half_hidden, image, label, weights, mask, entries)
+    right = backward_errors(backward, image, label, weights, mask, entries)
+    halved = backward_errors(half_hidden, image, label, weights, mask, entries)
     assert set(right) == {"hidden weights", "output weights"}
     assert max(right.values()) < 1e-7, right
     assert np.isclose(halved["hidden weights"], 1 / 3), halved
