@@ -118,7 +118,7 @@ def check_notebook(path, report=print, timeout=900):
                     )
                     break
                 failed.append(check.name)
-                report(failure_line(check, error.evalue))
+                report(f"FAILED {error.evalue}")  # names the cell and claim
             else:
                 if check is not None:
                     passed.append(check.name)

@@ -272,3 +272,67 @@ def test_an_answer_that_fails_is_reported_not_raised(nb, capsys):
 
     message = said(nb, "check_backward", broken, capsys)
     assert "ZeroDivisionError" in message, message
+
+
+# --- Mistakes a reader made in JupyterLab, and the hint each gets ------------
+
+
+def test_a_gradient_divided_once_too_often_is_not_told_to_divide(nb, capsys):
+    def divided_twice(params, images, targets):
+        value, grads = nb["deeper_loss_and_gradients"](params, images, targets)
+        return value, {name: grad / len(images) for name, grad in grads.items()}
+
+    message = said(nb, "check_second_layer", divided_twice, capsys)
+    assert "divided once too often" in message, message
+    assert "missing 1/n" not in message, message
+
+
+def test_a_forgotten_second_relu_derivative_points_at_that_step(nb, capsys):
+    def no_second_relu(params, images, targets):
+        first = nb["relu"](images @ params["weights_1"] + params["bias_1"])
+        second = nb["relu"](first @ params["weights_2"] + params["bias_2"])
+        scores = second @ params["weights_3"] + params["bias_3"]
+        log_p = nb["log_softmax"](scores)
+        scores_grad = (np.exp(log_p) - targets) / len(images)
+        second_grad = scores_grad @ params["weights_3"].T  # relu' forgotten
+        first_grad = (second_grad @ params["weights_2"].T) * (first > 0)
+        return -np.sum(targets * log_p) / len(images), {
+            "weights_1": images.T @ first_grad,
+            "bias_1": first_grad.sum(axis=0),
+            "weights_2": first.T @ second_grad,
+            "bias_2": second_grad.sum(axis=0),
+            "weights_3": second.T @ scores_grad,
+            "bias_3": scores_grad.sum(axis=0),
+        }
+
+    message = said(nb, "check_second_layer", no_second_relu, capsys)
+    assert "step back into layer 2" in message, message
+
+
+def test_momentum_without_the_step_size(nb, capsys):
+    def no_step_size(params, grads, velocity, step_size, momentum):
+        for name, grad in grads.items():
+            velocity[name] = momentum * velocity[name] - grad
+            params[name] += velocity[name]
+
+    message = said(nb, "check_momentum_step", no_step_size, capsys)
+    assert "10 times too long" in message and "step_size" in message, message
+
+
+def test_least_sure_by_the_wrong_confidence(nb, capsys):
+    def by_smallest_probability(probabilities, labels, count):
+        right = np.flatnonzero(probabilities.argmax(axis=1) == labels)
+        return right[np.argsort(probabilities[right].min(axis=1))[:count]]
+
+    message = said(nb, "check_least_sure", by_smallest_probability, capsys)
+    assert "not the least sure" in message and "largest" in message, message
+
+
+def test_a_product_that_needs_a_transpose_is_named(nb, capsys):
+    def no_transpose(image, label, hidden, output, output_weights, mask):
+        output_delta = output - label
+        hidden_delta = (output_delta @ output_weights) * (hidden > 0) * mask * 2
+        return np.outer(image, hidden_delta), np.outer(hidden, output_delta)
+
+    message = said(nb, "check_backward", no_transpose, capsys)
+    assert "ValueError" in message and "transpose" in message, message
