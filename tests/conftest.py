@@ -78,8 +78,11 @@ def pytest_collection_modifyitems(session, config, items):
     """Start the seed sweep of test_claims.py as soon as the tests are known,
     if any of them needs it and the data is at hand: it runs in the
     background while the rest of the suite does."""
-    if not any("seed_sweep" in getattr(i, "fixturenames", ()) for i in items):
+    sweep = [i for i in items if "seed_sweep" in getattr(i, "fixturenames", ())]
+    if not sweep:
         return
+    # the sweep's tests wait for it: run them last, after everything else
+    items[:] = [i for i in items if i not in sweep] + sweep
     source = find_mnist_source()
     if source is None:
         return  # the fixture starts it later, once the nbval run has the data
