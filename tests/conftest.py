@@ -5,6 +5,7 @@ import gzip
 import hashlib
 import http.server
 import os
+import shutil
 import socket
 import tempfile
 import threading
@@ -73,23 +74,44 @@ def find_mnist_source():
     return None
 
 
+def own_data_copy(source, folder):
+    """The four MNIST files copied into `folder`, the sweep's own, so that
+    its runs never race with another run's download into _data/."""
+    for name in MNIST_NAMES:
+        shutil.copyfile(Path(source) / name, folder / name)
+    return folder
+
+
 @pytest.hookimpl(trylast=True)  # after -k and -m have deselected
 def pytest_collection_modifyitems(session, config, items):
-    """Start the seed sweep of test_claims.py as soon as the tests are known,
-    if any of them needs it and the data is at hand: it runs in the
-    background while the rest of the suite does."""
-    sweep = [i for i in items if "seed_sweep" in getattr(i, "fixturenames", ())]
-    if not sweep:
-        return
+    """Start the two slow runs of the notebook that need no kernel of the
+    suite's own, the seed sweep (test_claims.py) and the site build
+    (test_site.py), as soon as the tests are known, if any test needs them
+    and the data is at hand: they run in the background, each on its own
+    copy of the data, while the rest of the suite does."""
+
+    def needing(fixture):
+        return [i for i in items if fixture in getattr(i, "fixturenames", ())]
+
+    sweep, site = needing("seed_sweep"), needing("built_site")
     # the sweep's tests wait for it: run them last, after everything else
     items[:] = [i for i in items if i not in sweep] + sweep
     source = find_mnist_source()
+    if config.option.collectonly:
+        return
     if source is None:
-        return  # the fixture starts it later, once the nbval run has the data
-    from test_claims import own_data_copy, start_seed_sweep
+        return  # the fixtures start them later, once nbval has the data
+    if site:
+        from test_site import start_site_build
 
-    folder = Path(tempfile.mkdtemp(prefix="sweep-data-"))
-    config.seed_sweep = start_seed_sweep(own_data_copy(source, folder))
+        output = Path(tempfile.mkdtemp(prefix="book-"))
+        data = own_data_copy(source, Path(tempfile.mkdtemp(prefix="site-data-")))
+        config.site_build = (start_site_build(output, data), output)
+    if sweep:
+        from test_claims import start_seed_sweep
+
+        folder = Path(tempfile.mkdtemp(prefix="sweep-data-"))
+        config.seed_sweep = start_seed_sweep(own_data_copy(source, folder))
 
 
 @pytest.fixture(scope="session")
@@ -137,3 +159,10 @@ def kernel():
     )
     with client.setup_kernel():
         yield client
+
+
+def pytest_unconfigure(config):
+    """A site build nobody waited for (a run stopped early) is stopped too."""
+    started = getattr(config, "site_build", None)
+    if started is not None and started[0].poll() is None:
+        started[0].kill()

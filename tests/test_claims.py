@@ -9,7 +9,6 @@ checks embedded (see tox.ini), so the checks add no execution of their own.
 import ast
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,7 @@ import jupytext
 import pytest
 from check_claims import ID_PREFIX, cell_ids, embed
 from claims import CHECKS
-from conftest import MNIST_NAMES, NOTEBOOK, REPO
+from conftest import NOTEBOOK, REPO, own_data_copy
 
 CHECK_CLAIMS = REPO / "tests" / "check_claims.py"
 SEED_LITERAL = re.compile(r"(default_rng\(|\b\w*_seed = )(\d[\d_]*)")
@@ -187,14 +186,6 @@ def seed_sweep(request, mnist_source, tmp_path_factory):
         folder = tmp_path_factory.mktemp("sweep-data")
         runs = start_seed_sweep(own_data_copy(mnist_source, folder))
     return {name: run.result() for name, run in runs.items()}
-
-
-def own_data_copy(source, folder):
-    """The four MNIST files copied into `folder`, the sweep's own, so that
-    its runs never race with another run's download into _data/."""
-    for name in MNIST_NAMES:
-        shutil.copyfile(Path(source) / name, folder / name)
-    return folder
 
 
 @pytest.mark.parametrize("name", OTHER_SEEDS)

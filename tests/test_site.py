@@ -73,42 +73,60 @@ def find_chromium():
     pytest.skip(message)
 
 
-@pytest.fixture(scope="module")
-def built_site(tmp_path_factory):
-    """Strict build (warnings are errors, cells must not fail) into a temporary folder."""
-    output = tmp_path_factory.mktemp("book")
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    env = dict(
+def start_site_build(output, data_dir=None):
+    """Start the strict build (warnings are errors, cells must not fail) into
+    `output`, in the background and at a lower priority; its log goes to
+    output/build.log. Returns the process. With `data_dir`, the notebook
+    reads the MNIST files from there, so it never races with another run's
+    download into _data/."""
+    environment = dict(
         os.environ,
         GITHUB_SERVER_URL="https://github.com",
         GITHUB_REPOSITORY=SLUG,
         GITHUB_REF_NAME=BRANCH,
         GITHUB_HEAD_REF="",
     )
-    result = subprocess.run(
-        [
-            str(jupyter_book),
-            "build",
-            str(REPO),
-            "--all",
-            "-W",
-            "-n",
-            "--keep-going",
-            "--path-output",
-            str(output),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env=env,
-    )
+    if data_dir is not None:
+        environment["MNIST_DATA_DIR"] = str(data_dir)
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    with open(Path(output) / "build.log", "w") as log:
+        return subprocess.Popen(
+            [
+                str(jupyter_book),
+                "build",
+                str(REPO),
+                "--all",
+                "-W",
+                "-n",
+                "--keep-going",
+                "--path-output",
+                str(output),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=environment,
+            preexec_fn=lambda: os.nice(10),
+        )
+
+
+@pytest.fixture(scope="module")
+def built_site(request, tmp_path_factory):
+    """The site, built by the build conftest started at collection (or now)."""
+    started = getattr(request.config, "site_build", None)
+    if started is None:
+        output = tmp_path_factory.mktemp("book")
+        started = (start_site_build(output), output)
+    process, output = started
+    process.wait(timeout=900)
+    log = (Path(output) / "build.log").read_text()
     problems = [
         line
-        for line in (result.stdout + result.stderr).splitlines()
+        for line in log.splitlines()
         if "WARNING" in line or "ERROR" in line or "Error" in line
     ]
-    assert result.returncode == 0, "\n".join(problems) or result.stderr[-3000:]
-    return output / "_build" / "html"
+    assert process.returncode == 0, "\n".join(problems) or log[-3000:]
+    return Path(output) / "_build" / "html"
 
 
 @pytest.fixture(scope="module")
