@@ -316,15 +316,15 @@ def section5_gap_narrower(section5_gap, gap, fit_history):
 
 @after(
     "id-section5-gap",
-    "the average is ahead in each of the first four epochs, by more than "
-    "three tenths of a point on average, and within a tenth at the end",
+    "the average is ahead in the first two epochs, by more than three "
+    "tenths of a point on average over four, and within a tenth at the end",
 )
 def average_ahead_early(fit_history):
     ahead = np.subtract(
         fit_history["validation_accuracy"],
         fit_history["latest_validation_accuracy"],
     )
-    assert np.all(ahead[:4] > 0) and ahead[:4].mean() > 0.003, ahead
+    assert np.all(ahead[:2] > 0) and ahead[:4].mean() > 0.003, ahead
     assert abs(ahead[-1]) <= 0.001, ahead
 
 
